@@ -1,0 +1,129 @@
+"""Request dependencies: the session of a request, the caller's key checked in the
+contract's order (401, 400, 403, rate limit, 404), and pagination."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from insights.auth import Principal, authenticate, needs_touch, touch_key
+from insights.db import transaction
+from insights.errors import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
+from insights.models import Workspace
+from insights.pagination import MAX_PAGE_SIZE, Page
+from insights.ratelimit import RateLimiter
+from insights.settings import Settings
+
+
+@dataclass
+class AppState:
+    """What the app holds for its lifetime; built once in create_app."""
+
+    settings: Settings
+    engine: Any
+    read: sessionmaker[Session]
+    write: sessionmaker[Session]
+    rate_limiter: RateLimiter
+
+
+def app_state(request: Request) -> AppState:
+    state: AppState = request.app.state.insights
+    return state
+
+
+def _session(request: Request) -> Iterator[Session]:
+    state = app_state(request)
+    factory = state.read if request.method in ("GET", "HEAD") else state.write
+    with transaction(factory) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit
+# is reported to the client instead of a 2xx.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Access:
+    """A checked call on one workspace: who is calling and on which workspace."""
+
+    principal: Principal
+    workspace_id: uuid.UUID
+
+
+def bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("an Authorization: Bearer <api key> header is required")
+    return key.strip()
+
+
+def parse_uuid(raw: str, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise BadRequest(f"{what} {raw!r} is not a valid UUID") from None
+
+
+def _workspace_in_path(request: Request) -> uuid.UUID:
+    raw_path = request.path_params.get("workspace_id", "")
+    path_id = parse_uuid(raw_path, "workspace id")
+    header = request.headers.get("x-workspace-id")
+    if header is None:
+        raise BadRequest("the X-Workspace-ID header is required")
+    if parse_uuid(header, "X-Workspace-ID") != path_id:
+        raise BadRequest("the X-Workspace-ID header does not match the workspace in the path")
+    return path_id
+
+
+def require(scope: str) -> Callable[..., Access]:
+    """A dependency that admits a key of this workspace with at least `scope`."""
+
+    def check(request: Request, session: SessionDep) -> Access:
+        principal = authenticate(session, bearer_key(request))
+        workspace_id = _workspace_in_path(request)
+        if principal.workspace_id != workspace_id:
+            raise Forbidden("this API key does not grant access to this workspace")
+        if not principal.allows(scope):
+            raise Forbidden(f"this call needs an API key with the {scope} scope")
+        state = app_state(request)
+        wait = state.rate_limiter.check(workspace_id)
+        if wait is not None:
+            raise RateLimited("rate limit exceeded for this workspace; retry later", wait)
+        if session.get(Workspace, workspace_id) is None:
+            raise NotFound(f"workspace {workspace_id} does not exist")
+        if needs_touch(principal):
+            _touch(request, session, principal)
+        return Access(principal, workspace_id)
+
+    return check
+
+
+def _touch(request: Request, session: Session, principal: Principal) -> None:
+    if request.method not in ("GET", "HEAD"):
+        touch_key(session, principal)  # a write request already holds the write lock
+        return
+    # A read request's session must stay read-only: on SQLite it could not upgrade.
+    with transaction(app_state(request).write) as write_session:
+        touch_key(write_session, principal)
+
+
+ReadAccess = Annotated[Access, Depends(require("read"))]
+WriteAccess = Annotated[Access, Depends(require("write"))]
+AdminAccess = Annotated[Access, Depends(require("admin"))]
+
+
+def _page(
+    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 20,
+) -> Page:
+    return Page(page, page_size)
+
+
+PageDep = Annotated[Page, Depends(_page)]

@@ -1,0 +1,40 @@
+"""Audience evaluations: report one (sizes or members), list them."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from insights import evaluations, resources
+from insights.api.deps import PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.kinds import KINDS
+from insights.run_schemas import EvaluationCreate, EvaluationRead
+from insights.types import InTimestamp
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
+                   tags=["audiences"])
+AUDIENCES = KINDS["audiences"]
+
+
+@router.post("/evaluations", status_code=201, response_model=EvaluationRead)
+def create_evaluation(
+    workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate,
+    access: WriteAccess, session: SessionDep,
+) -> Any:
+    resources.get(session, access.workspace_id, AUDIENCES, audience_id)
+    return evaluations.record_evaluation(session, access.workspace_id, audience_id, body)
+
+
+@router.get("/evaluations")
+def list_evaluations(
+    workspace_id: uuid.UUID, audience_id: uuid.UUID, access: ReadAccess, session: SessionDep,
+    page: PageDep,
+    since: Annotated[InTimestamp | None, Query(description="Evaluated at or after.")] = None,
+    until: Annotated[InTimestamp | None, Query(description="Evaluated before.")] = None,
+) -> dict[str, Any]:
+    resources.get(session, access.workspace_id, AUDIENCES, audience_id)
+    return evaluations.list_evaluations(
+        session, access.workspace_id, audience_id, page, since, until
+    )

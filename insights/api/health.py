@@ -1,0 +1,23 @@
+"""Liveness and readiness, outside /api/v1 and without a key."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from insights.api.deps import app_state
+from insights.db import ping
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(request: Request) -> JSONResponse:
+    if ping(app_state(request).engine):
+        return JSONResponse({"status": "ready"})
+    return JSONResponse({"error": "the database is unreachable"}, status_code=503)

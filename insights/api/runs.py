@@ -1,0 +1,70 @@
+"""Runs of syncs, audience-syncs and loaders: one set of routes for each parent kind."""
+
+# No `from __future__ import annotations`: FastAPI reads the loop-made body types live.
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from insights import resources, runs
+from insights.api.deps import PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.run_schemas import RunStatus
+from insights.runs import RUN_KINDS, RunKind
+from insights.types import InTimestamp
+
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}")
+
+StatusFilter = Annotated[RunStatus | None, Query(description="Only runs with this status.")]
+Since = Annotated[InTimestamp | None, Query(description="Runs started at or after this time.")]
+Until = Annotated[InTimestamp | None, Query(description="Runs started before this time.")]
+
+
+def _add_routes(kind: RunKind) -> None:
+    create_model, update_model, read_model = kind.create, kind.update, kind.read
+    collection = f"/{kind.parent.path}/{{parent_id}}/runs"
+    item = collection + "/{run_id}"
+    tag = kind.parent.path
+    label = kind.parent.label.replace("-", "_")
+
+    @router.post(collection, status_code=201, response_model=read_model, tags=[tag],
+                 name=f"create_{label}_run", responses={200: {"model": read_model}})
+    def create_run(
+        workspace_id: uuid.UUID, parent_id: uuid.UUID, body: create_model,  # type: ignore[valid-type]
+        access: WriteAccess, session: SessionDep, response: Response,
+    ) -> Any:
+        resources.get(session, access.workspace_id, kind.parent, parent_id)
+        run, created = runs.create_run(session, access.workspace_id, kind, parent_id, body)
+        if not created:
+            response.status_code = 200
+        return run
+
+    @router.get(collection, tags=[tag], name=f"list_{label}_runs")
+    def list_runs(
+        workspace_id: uuid.UUID, parent_id: uuid.UUID, access: ReadAccess, session: SessionDep,
+        page: PageDep, status: StatusFilter = None, since: Since = None, until: Until = None,
+    ) -> dict[str, Any]:
+        resources.get(session, access.workspace_id, kind.parent, parent_id)
+        return runs.list_runs(session, access.workspace_id, kind, parent_id, page,
+                              status=status, since=since, until=until)
+
+    @router.get(item, response_model=read_model, tags=[tag], name=f"get_{label}_run")
+    def get_run(
+        workspace_id: uuid.UUID, parent_id: uuid.UUID, run_id: uuid.UUID, access: ReadAccess,
+        session: SessionDep,
+    ) -> Any:
+        resources.get(session, access.workspace_id, kind.parent, parent_id)
+        return runs.get_run(session, access.workspace_id, kind, parent_id, run_id)
+
+    @router.put(item, response_model=read_model, tags=[tag], name=f"update_{label}_run")
+    def update_run(
+        workspace_id: uuid.UUID, parent_id: uuid.UUID, run_id: uuid.UUID,
+        body: update_model, access: WriteAccess, session: SessionDep,  # type: ignore[valid-type]
+    ) -> Any:
+        resources.get(session, access.workspace_id, kind.parent, parent_id)
+        run = runs.get_run(session, access.workspace_id, kind, parent_id, run_id)
+        return runs.update_run(session, run, body)
+
+
+for _kind in RUN_KINDS.values():
+    _add_routes(_kind)

@@ -1,0 +1,105 @@
+"""API keys: mint, hash, verify, and what each scope may do. Only a key's hash is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from insights.errors import NotFound, Unauthorized
+from insights.models import ApiKey, Workspace, utcnow
+from insights.pagination import Page
+
+KEY_PREFIX = "sk_live_"
+SCOPE_RANK = {"read": 0, "write": 1, "admin": 2}
+# Writing last_used_at on every request would make every read a write; a minute is enough.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the key's id, its workspace and its scope."""
+
+    key_id: uuid.UUID
+    workspace_id: uuid.UUID
+    scope: str
+    last_used_at: datetime | None = None
+
+    def allows(self, needed: str) -> bool:
+        return SCOPE_RANK[self.scope] >= SCOPE_RANK[needed]
+
+
+def hash_key(raw: str) -> str:
+    # The key carries 256 random bits, so a fast hash cannot be brute-forced.
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def mint_key(session: Session, workspace_id: uuid.UUID, name: str, scope: str) -> tuple[ApiKey, str]:
+    """A new key for the workspace: (its row, the raw key, shown once)."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey(
+        workspace_id=workspace_id,
+        name=name,
+        scope=scope,
+        key_prefix=raw[:12],
+        key_hash=hash_key(raw),
+        status="active",
+    )
+    session.add(key)
+    session.flush()
+    return key, raw
+
+
+def authenticate(session: Session, raw: str) -> Principal:
+    """The principal of an active key, else 401."""
+    if not raw.startswith(KEY_PREFIX) or len(raw) < len(KEY_PREFIX) + 32:
+        raise Unauthorized("the API key is malformed")
+    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(raw))).first()
+    if key is None or key.status != "active":
+        raise Unauthorized("the API key is unknown or revoked")
+    return Principal(key.id, key.workspace_id, key.scope, key.last_used_at)
+
+
+def needs_touch(principal: Principal) -> bool:
+    last = principal.last_used_at
+    return last is None or utcnow() - last >= LAST_USED_RESOLUTION
+
+
+def touch_key(session: Session, principal: Principal) -> None:
+    """Record that the key was used (at most once a minute, see LAST_USED_RESOLUTION)."""
+    session.execute(
+        update(ApiKey)
+        .where(ApiKey.workspace_id == principal.workspace_id, ApiKey.id == principal.key_id)
+        .values(last_used_at=utcnow())
+    )
+
+
+def list_keys(session: Session, workspace_id: uuid.UUID, page: Page) -> dict[str, Any]:
+    query = (
+        select(ApiKey)
+        .where(ApiKey.workspace_id == workspace_id)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id)
+    )
+    keys, total = page.fetch(session, query)
+    return page.body(keys, total)
+
+
+def revoke_key(session: Session, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
+    key = session.get(ApiKey, (workspace_id, key_id))
+    if key is None:
+        raise NotFound(f"API key {key_id} does not exist")
+    key.status = "revoked"
+    key.updated_at = utcnow()
+
+
+def create_workspace(session: Session, name: str, timezone: str = "UTC") -> Workspace:
+    workspace = Workspace(name=name, timezone=timezone)
+    session.add(workspace)
+    session.flush()
+    return workspace

@@ -1,0 +1,124 @@
+"""Audience evaluations (contract 4.3): sizes and member lists, each stored in one
+transaction with the caller's session."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from insights import members
+from insights.errors import BadRequest, Conflict
+from insights.member_keys import member_key_problem
+from insights.models import AudienceEvaluation, utcnow
+from insights.pagination import Page
+from insights.run_schemas import EvaluationCreate, EvaluationRead
+
+
+def record_evaluation(
+    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate
+) -> AudienceEvaluation:
+    """Store one evaluation in any of its three forms."""
+    evaluated_at = body.evaluated_at or utcnow().replace(microsecond=0)
+    if body.size is not None:
+        evaluation = AudienceEvaluation(
+            workspace_id=workspace_id, audience_id=audience_id, evaluated_at=evaluated_at,
+            size=body.size, has_members=False,
+        )
+        session.add(evaluation)
+        session.flush()
+        return evaluation
+    check_newer(session, workspace_id, audience_id, evaluated_at)
+    if body.members is not None:
+        _check_keys("members", body.members)
+        bitmap = members.encode_keys(session, workspace_id, body.members)
+    else:
+        bitmap = _apply_change(session, workspace_id, audience_id, body)
+    return record_member_evaluation(session, workspace_id, audience_id, evaluated_at, bitmap)
+
+
+def _apply_change(
+    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate
+) -> Any:
+    added, removed = body.added or [], body.removed or []
+    _check_keys("added", added)
+    _check_keys("removed", removed)
+    both = set(added).intersection(removed)
+    if both:
+        raise BadRequest(f"member key {min(both)!r} is both added and removed")
+    current = members.current_bitmap(session, workspace_id, audience_id)
+    if current is None:
+        raise Conflict(
+            f"audience {audience_id} has no member list to apply added/removed to; "
+            "send the full list in members first"
+        )
+    added_ids = members.encode_keys(session, workspace_id, added)
+    removed_ids = members.encode_keys(session, workspace_id, removed, create=False)
+    return members.apply_delta(current[1], added_ids, removed_ids)
+
+
+def check_newer(
+    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, evaluated_at: datetime
+) -> None:
+    """A member list must be newer than the audience's latest member list (else 409)."""
+    latest = session.scalar(
+        select(AudienceEvaluation.evaluated_at)
+        .where(
+            AudienceEvaluation.workspace_id == workspace_id,
+            AudienceEvaluation.audience_id == audience_id,
+            AudienceEvaluation.has_members.is_(True),
+        )
+        .order_by(AudienceEvaluation.evaluated_at.desc())
+        .limit(1)
+    )
+    if latest is not None and evaluated_at <= latest:
+        raise Conflict(
+            f"evaluated_at must be after the latest member list of audience {audience_id} "
+            f"({latest:%Y-%m-%dT%H:%M:%SZ})"
+        )
+
+
+def record_member_evaluation(
+    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, evaluated_at: datetime,
+    bitmap: Any,
+) -> AudienceEvaluation:
+    """Store a full member list as the audience's new current members."""
+    check_newer(session, workspace_id, audience_id, evaluated_at)
+    previous = members.current_bitmap(session, workspace_id, audience_id)
+    added, removed = (None, None) if previous is None else members.change_counts(
+        previous[1], bitmap
+    )
+    evaluation = AudienceEvaluation(
+        workspace_id=workspace_id, audience_id=audience_id, evaluated_at=evaluated_at,
+        size=len(bitmap), has_members=True, members_added=added, members_removed=removed,
+    )
+    session.add(evaluation)
+    session.flush()
+    members.store_bitmap(session, workspace_id, audience_id, evaluation.id, bitmap)
+    return evaluation
+
+
+def list_evaluations(
+    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, page: Page,
+    since: datetime | None, until: datetime | None,
+) -> dict[str, Any]:
+    """Newest first; since inclusive, until exclusive, both on evaluated_at."""
+    table = AudienceEvaluation
+    query = select(table).where(table.workspace_id == workspace_id, table.audience_id == audience_id)
+    if since is not None:
+        query = query.where(table.evaluated_at >= since)
+    if until is not None:
+        query = query.where(table.evaluated_at < until)
+    query = query.order_by(table.evaluated_at.desc(), table.created_at.desc())
+    rows, total = page.fetch(session, query)
+    return page.body([EvaluationRead.model_validate(r) for r in rows], total)
+
+
+def _check_keys(field: str, keys: list[str]) -> None:
+    for index, key in enumerate(keys):
+        problem = member_key_problem(key)
+        if problem is not None:
+            raise BadRequest(f"{field}[{index}]: {problem}")

@@ -1,0 +1,18 @@
+"""The rule for a member key, shared by the JSON API, the streaming upload and the importer."""
+
+from __future__ import annotations
+
+MAX_KEY_LENGTH = 256
+
+
+def member_key_problem(key: object) -> str | None:
+    """Why `key` is not a valid member key, or None when it is."""
+    if not isinstance(key, str):
+        return "a member key must be a string"
+    if not key:
+        return "a member key must not be empty"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"a member key must be at most {MAX_KEY_LENGTH} characters"
+    if "\n" in key or "\r" in key:
+        return "a member key must not contain a line break"
+    return None

@@ -1,0 +1,289 @@
+"""Database tables. Every workspace row carries workspace_id in its primary key, unique
+constraints and foreign keys, so the schema can be distributed by workspace unchanged."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKeyConstraint,
+    Index,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    Uuid,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC on both databases; hands out aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _ws_fk(columns: list[str], table: str, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """A foreign key that always includes the workspace, as a distributed schema needs."""
+    return ForeignKeyConstraint(
+        ["workspace_id", *columns], [f"{table}.workspace_id", f"{table}.id"], ondelete=ondelete
+    )
+
+
+class Workspace(Base):
+    __tablename__ = "workspaces"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # The next dense member ID to hand out; bumped under a row lock while encoding keys.
+    next_member_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ApiKey(Base):
+    __tablename__ = "api_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    key_prefix: Mapped[str] = mapped_column(String(12))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(8), default="active")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class ResourceColumns:
+    """The columns every resource kind shares."""
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    status_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Source(ResourceColumns, Base):
+    __tablename__ = "sources"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "created_at"),
+    )
+
+    source_type: Mapped[str] = mapped_column(String(255))
+
+
+class Model(ResourceColumns, Base):
+    __tablename__ = "models"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        _ws_fk(["source_id"], "sources"),
+        Index(None, "workspace_id", "created_at"),
+        Index(None, "workspace_id", "source_id"),
+    )
+
+    source_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class Destination(ResourceColumns, Base):
+    __tablename__ = "destinations"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "created_at"),
+    )
+
+    destination_type: Mapped[str] = mapped_column(String(255))
+
+
+class Audience(ResourceColumns, Base):
+    __tablename__ = "audiences"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        _ws_fk(["parent_model_id"], "models"),
+        Index(None, "workspace_id", "created_at"),
+        Index(None, "workspace_id", "parent_model_id"),
+    )
+
+    parent_model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    estimated_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class Sync(ResourceColumns, Base):
+    """Model syncs (kind 'model') and audience-syncs (kind 'audience') share one table,
+    so every insight over "syncs" reads one table and one run table."""
+
+    __tablename__ = "syncs"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        _ws_fk(["model_id"], "models"),
+        _ws_fk(["audience_id"], "audiences"),
+        _ws_fk(["destination_id"], "destinations"),
+        Index(None, "workspace_id", "kind", "created_at"),
+        Index(None, "workspace_id", "model_id"),
+        Index(None, "workspace_id", "audience_id"),
+        Index(None, "workspace_id", "destination_id"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(8))
+    model_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    audience_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    destination_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    sync_mode: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    schedule: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class Loader(ResourceColumns, Base):
+    __tablename__ = "loaders"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        _ws_fk(["source_id"], "sources"),
+        Index(None, "workspace_id", "created_at"),
+        Index(None, "workspace_id", "source_id"),
+    )
+
+    loader_type: Mapped[str] = mapped_column(String(255))
+    source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    schedule: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class RunColumns:
+    """The columns both run tables share."""
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    status: Mapped[str] = mapped_column(String(16))
+    trigger: Mapped[str] = mapped_column(String(16), default="schedule")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SyncRun(RunColumns, Base):
+    __tablename__ = "sync_runs"
+    __table_args__ = (
+        _ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),
+        # Per-sync windows and "the latest run" are range scans on this index.
+        Index(None, "workspace_id", "sync_id", "started_at"),
+        # "Rows synced today" reads completed runs by completion time.
+        Index(None, "workspace_id", "completed_at"),
+    )
+
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rows_processed: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_created: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_updated: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_deleted: Mapped[int] = mapped_column(BigInteger, default=0)
+    rows_failed: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class LoaderRun(RunColumns, Base):
+    __tablename__ = "loader_runs"
+    __table_args__ = (
+        _ws_fk(["loader_id"], "loaders", ondelete="CASCADE"),
+        Index(None, "workspace_id", "loader_id", "started_at"),
+        Index(None, "workspace_id", "completed_at"),
+    )
+
+    loader_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rows_loaded: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class AudienceEvaluation(Base):
+    __tablename__ = "audience_evaluations"
+    __table_args__ = (
+        _ws_fk(["audience_id"], "audiences", ondelete="CASCADE"),
+        Index(None, "workspace_id", "audience_id", "evaluated_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    audience_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    size: Mapped[int] = mapped_column(BigInteger)
+    has_members: Mapped[bool] = mapped_column(Boolean, default=False)
+    members_added: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    members_removed: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # Microsecond insertion time: breaks ties between evaluations of the same second.
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MemberBitmap(Base):
+    """The serialised roaring bitmap of an audience's current members. Only the latest
+    member evaluation of an audience keeps its bitmap, so storage never grows with history."""
+
+    __tablename__ = "member_bitmaps"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace_id", "evaluation_id"],
+            ["audience_evaluations.workspace_id", "audience_evaluations.id"],
+            ondelete="CASCADE",
+        ),
+        Index(None, "workspace_id", "audience_id", unique=True),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    evaluation_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    audience_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MemberKey(Base):
+    """The workspace's dictionary from member key to dense integer ID."""
+
+    __tablename__ = "member_keys"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "key", unique=True),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    # Byte-wise collation on PostgreSQL: keys compare exactly, and joins on them are faster.
+    key: Mapped[str] = mapped_column(
+        String(256).with_variant(String(256, collation="C"), "postgresql")
+    )

@@ -1,0 +1,139 @@
+"""Helpers every report shares: exact rounding, windows, time zones, timestamps and probes."""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from pydantic import PlainSerializer
+from sqlalchemy import BigInteger, ScalarSelect, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+from insights.errors import NotFound
+from insights.models import Audience, AudienceEvaluation, Workspace
+
+Number = int | Decimal | Fraction
+
+
+def _format_timestamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# The contract's wire form of a timestamp: UTC, whole seconds, a `Z` suffix.
+UTCTimestamp = Annotated[datetime, PlainSerializer(_format_timestamp, return_type=str)]
+
+
+def _half_up_units(numerator: Number, denominator: Number, places: int) -> int:
+    """numerator / denominator in units of 10**-places, rounded half away from zero.
+
+    Fractions keep the value exact, so 0.125 really is a half and rounds up to 0.13."""
+    scaled = Fraction(numerator) / Fraction(denominator) * 10**places
+    units = math.floor(abs(scaled) + Fraction(1, 2))
+    return -units if scaled < 0 else units
+
+
+def round_half_up(numerator: Number, denominator: Number, places: int) -> float | None:
+    """The exact quotient rounded half-up to `places` decimals; None when dividing by 0."""
+    if denominator == 0:
+        return None
+    return float(Decimal(_half_up_units(numerator, denominator, places)).scaleb(-places))
+
+
+def round_half_up_int(numerator: Number, denominator: Number) -> int | None:
+    """The exact quotient rounded half-up to a whole number; None when dividing by 0."""
+    if denominator == 0:
+        return None
+    return _half_up_units(numerator, denominator, 0)
+
+
+def resolve_now(now: datetime | None) -> datetime:
+    """`now` as aware UTC, the current time when not given."""
+    if now is None:
+        return datetime.now(UTC)
+    if now.tzinfo is None:
+        raise ValueError("now must be a timezone-aware datetime")
+    return now.astimezone(UTC)
+
+
+def window_start(now: datetime, days: int) -> datetime:
+    """The first instant of the last `days` x 24 hours: events at or after it are in."""
+    return now - timedelta(days=days)
+
+
+def workspace_zone(session: Session, workspace_id: uuid.UUID) -> ZoneInfo:
+    """The workspace's IANA time zone, which decides calendar dates and "today"."""
+    name = session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id))
+    if name is None:
+        raise NotFound(f"Workspace {workspace_id} was not found.")
+    return ZoneInfo(name)
+
+
+def local_midnight_utc(day: date, zone: ZoneInfo) -> datetime:
+    """The UTC instant at which `day` begins in `zone`.
+
+    Where a DST change skips midnight, fold=0 resolves it with the offset in force before
+    the change, which lands on the first local time that does exist that day."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
+
+
+def today_bounds(now: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) in UTC of the calendar day that contains `now` in `zone`.
+
+    The end is the next day's midnight, not start + 24h, so 23- and 25-hour days are right."""
+    today = now.astimezone(zone).date()
+    return local_midnight_utc(today, zone), local_midnight_utc(today + timedelta(days=1), zone)
+
+
+def latest_size_probe() -> ScalarSelect[Any]:
+    """The size of an audience's latest evaluation, correlated to the outer `Audience` row.
+
+    One index probe per audience. Equal `evaluated_at` (whole seconds) are broken by the
+    microsecond `created_at`, then by id, so the answer never depends on the plan."""
+    return (
+        select(AudienceEvaluation.size)
+        .where(
+            AudienceEvaluation.workspace_id == Audience.workspace_id,
+            AudienceEvaluation.audience_id == Audience.id,
+        )
+        .order_by(
+            AudienceEvaluation.evaluated_at.desc(),
+            AudienceEvaluation.created_at.desc(),
+            AudienceEvaluation.id.desc(),
+        )
+        .limit(1)
+        .correlate(Audience)
+        .scalar_subquery()
+    )
+
+
+class duration_seconds(FunctionElement[int]):  # noqa: N801 - reads as an SQL function
+    """SQL: seconds from the first timestamp argument to the second, exactly.
+
+    The one dialect difference the reports need. Its sums come back as int on SQLite and
+    Decimal on PostgreSQL; the type does no conversion, so neither goes through a float."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "duration_seconds"
+
+
+@compiles(duration_seconds)
+def _duration_postgresql(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(duration_seconds, "sqlite")
+def _duration_sqlite(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    # strftime('%s') is exact for the whole-second timestamps the service stores;
+    # julianday() arithmetic would go through a float.
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(CAST(strftime('%s', {end}) AS INTEGER) - CAST(strftime('%s', {start}) AS INTEGER))"

@@ -1,0 +1,140 @@
+"""Create, read, list, update and delete for every resource kind (contract 4.1)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, delete, exists, select
+from sqlalchemy.orm import Session
+
+from insights.derived import derived_fields
+from insights.errors import BadRequest, Conflict, NotFound
+from insights.kinds import KINDS, Kind, referrers
+from insights.models import ResourceColumns, Sync, utcnow
+from insights.pagination import Page
+from insights.schemas import ResourceCreate, ResourceRead, ResourceUpdate
+from insights.types import present_fields
+
+
+def _query(kind: Kind, workspace_id: uuid.UUID) -> Select[Any]:
+    query = select(kind.table).where(kind.table.workspace_id == workspace_id)
+    if kind.sync_kind is not None:
+        query = query.where(Sync.kind == kind.sync_kind)
+    return query
+
+
+def find(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
+    """The object, or None; never one of another workspace or another kind."""
+    return session.scalars(_query(kind, workspace_id).where(kind.table.id == rid)).first()
+
+
+def get(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
+    obj = find(session, workspace_id, kind, rid)
+    if obj is None:
+        raise NotFound(f"{kind.label} {rid} does not exist")
+    return obj
+
+
+def read(session: Session, workspace_id: uuid.UUID, kind: Kind, obj: Any) -> ResourceRead:
+    """The object as the API shows it, derived fields included."""
+    extra = derived_fields(session, workspace_id, kind, [obj]).get(obj.id, {})
+    return kind.read.model_validate({**_columns(obj), **extra})
+
+
+def list_page(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, page: Page, status: str | None
+) -> dict[str, Any]:
+    query = _query(kind, workspace_id)
+    if status is not None:
+        if status not in kind.statuses:
+            allowed = ", ".join(kind.statuses)
+            raise BadRequest(f"status must be one of {allowed}, not {status!r}")
+        query = query.where(kind.table.status == status)
+    query = query.order_by(kind.table.created_at.desc(), kind.table.id)
+    objects, total = page.fetch(session, query)
+    extra = derived_fields(session, workspace_id, kind, objects)
+    data = [kind.read.model_validate({**_columns(o), **extra.get(o.id, {})}) for o in objects]
+    return page.body(data, total)
+
+
+def create(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, body: ResourceCreate
+) -> tuple[Any, bool]:
+    """(the object, whether it was created now); a same-content retry returns the stored one."""
+    values = body.model_dump(exclude={"id"})
+    if body.id is not None:
+        stored = session.get(kind.table, (workspace_id, body.id))
+        if stored is not None:
+            if _is_same(kind, stored, values):
+                return stored, False
+            raise Conflict(f"{kind.label} {body.id} already exists with other content")
+    _check_references(session, workspace_id, kind, values)
+    obj = kind.table(workspace_id=workspace_id, **values)
+    if body.id is not None:
+        obj.id = body.id
+    if kind.sync_kind is not None:
+        obj.kind = kind.sync_kind
+    session.add(obj)
+    session.flush()
+    return obj, True
+
+
+def update(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID, body: ResourceUpdate
+) -> Any:
+    obj = get(session, workspace_id, kind, rid)
+    changes = present_fields(body)
+    for name, value in changes.items():
+        if value is None and not _nullable(kind, name):
+            raise BadRequest(f"{name} must not be null")
+    _check_references(session, workspace_id, kind, changes)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.updated_at = utcnow()
+    session.flush()
+    return obj
+
+
+def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> None:
+    """Delete, unless another object names it (409); runs and evaluations go with it."""
+    get(session, workspace_id, kind, rid)
+    for referrer, field in referrers(kind):
+        column = getattr(referrer.table, field)
+        query = _query(referrer, workspace_id).where(column == rid).limit(1)
+        user = session.scalars(query).first()
+        if user is not None:
+            raise Conflict(
+                f"{kind.label} {rid} is used by {referrer.label} {user.id}; delete that first"
+            )
+    table = kind.table
+    session.execute(delete(table).where(table.workspace_id == workspace_id, table.id == rid))
+
+
+def _check_references(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, values: dict[str, Any]
+) -> None:
+    for field, path in kind.references.items():
+        target_id = values.get(field)
+        if target_id is None:
+            continue
+        target = KINDS[path]
+        found = session.scalar(
+            select(exists(_query(target, workspace_id).where(target.table.id == target_id)))
+        )
+        if not found:
+            raise BadRequest(f"{field} {target_id} does not name a {target.label} of this workspace")
+
+
+def _is_same(kind: Kind, stored: ResourceColumns, values: dict[str, Any]) -> bool:
+    if kind.sync_kind is not None and getattr(stored, "kind", None) != kind.sync_kind:
+        return False
+    return all(getattr(stored, name) == value for name, value in values.items())
+
+
+def _nullable(kind: Kind, name: str) -> bool:
+    return bool(kind.table.__table__.columns[name].nullable)
+
+
+def _columns(obj: ResourceColumns) -> dict[str, Any]:
+    return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}

@@ -1,0 +1,137 @@
+"""Sync runs and loader runs (contract 4.2): create, read, list and update with the
+status and timestamp rules."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from insights.errors import BadRequest, Conflict, NotFound
+from insights.kinds import KINDS, Kind
+from insights.models import LoaderRun, RunColumns, SyncRun, utcnow
+from insights.pagination import Page
+from insights.run_schemas import (
+    FINISHED,
+    LoaderRunCreate,
+    LoaderRunRead,
+    LoaderRunUpdate,
+    RunCreate,
+    RunRead,
+    RunUpdate,
+    SyncRunCreate,
+    SyncRunRead,
+    SyncRunUpdate,
+)
+from insights.types import present_fields
+
+
+@dataclass(frozen=True)
+class RunKind:
+    """The runs of one parent kind: its table, the parent column and the models."""
+
+    parent: Kind
+    table: type[RunColumns]
+    parent_column: str
+    create: type[RunCreate]
+    update: type[RunUpdate]
+    read: type[RunRead]
+
+
+RUN_KINDS = {
+    "syncs": RunKind(KINDS["syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate,
+                     SyncRunRead),
+    "audience-syncs": RunKind(KINDS["audience-syncs"], SyncRun, "sync_id", SyncRunCreate,
+                              SyncRunUpdate, SyncRunRead),
+    "loaders": RunKind(KINDS["loaders"], LoaderRun, "loader_id", LoaderRunCreate,
+                       LoaderRunUpdate, LoaderRunRead),
+}
+
+
+def check_timeline(status: str, started_at: datetime, completed_at: datetime | None) -> None:
+    """A finished run has a completion time not before its start; an unfinished one none."""
+    if status in FINISHED and completed_at is None:
+        raise BadRequest(f"completed_at is required when the status is {status}")
+    if status not in FINISHED and completed_at is not None:
+        raise BadRequest(f"completed_at must be absent while the status is {status}")
+    if completed_at is not None and completed_at < started_at:
+        raise BadRequest("completed_at must not be before started_at")
+
+
+def create_run(
+    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
+    body: RunCreate,
+) -> tuple[Any, bool]:
+    """(the run, whether it was created now); a same-content retry returns the stored one."""
+    values = body.model_dump(exclude={"id"})
+    check_timeline(body.status, body.started_at, body.completed_at)
+    if body.id is not None:
+        stored = session.get(kind.table, (workspace_id, body.id))
+        if stored is not None:
+            same_parent = getattr(stored, kind.parent_column) == parent_id
+            if same_parent and all(getattr(stored, k) == v for k, v in values.items()):
+                return stored, False
+            raise Conflict(f"run {body.id} already exists with other content")
+    run = kind.table(workspace_id=workspace_id, **values, **{kind.parent_column: parent_id})
+    if body.id is not None:
+        run.id = body.id
+    session.add(run)
+    session.flush()
+    return run, True
+
+
+def get_run(
+    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
+    run_id: uuid.UUID,
+) -> Any:
+    run = session.scalars(
+        select(kind.table).where(
+            kind.table.workspace_id == workspace_id,
+            kind.table.id == run_id,
+            getattr(kind.table, kind.parent_column) == parent_id,
+        )
+    ).first()
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist")
+    return run
+
+
+def update_run(session: Session, run: Any, body: RunUpdate) -> Any:
+    changes = present_fields(body)
+    for name, value in changes.items():
+        if value is None and name not in ("completed_at", "error"):
+            raise BadRequest(f"{name} must not be null")
+    status = changes.get("status", run.status)
+    if run.status in FINISHED and status not in FINISHED:
+        raise Conflict(f"run {run.id} is {run.status} and cannot go back to {status}")
+    started_at = changes.get("started_at", run.started_at)
+    completed_at = changes.get("completed_at", run.completed_at)
+    check_timeline(status, started_at, completed_at)
+    for name, value in changes.items():
+        setattr(run, name, value)
+    run.updated_at = utcnow()
+    session.flush()
+    return run
+
+
+def list_runs(
+    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
+    page: Page, *, status: str | None, since: datetime | None, until: datetime | None,
+) -> dict[str, Any]:
+    """Newest started_at first; since/until bound started_at (since inclusive, until exclusive)."""
+    table = kind.table
+    query = select(table).where(
+        table.workspace_id == workspace_id, getattr(table, kind.parent_column) == parent_id
+    )
+    if status is not None:
+        query = query.where(table.status == status)
+    if since is not None:
+        query = query.where(table.started_at >= since)
+    if until is not None:
+        query = query.where(table.started_at < until)
+    runs, total = page.fetch(session, query.order_by(table.started_at.desc(), table.id))
+    return page.body([kind.read.model_validate(r) for r in runs], total)
