@@ -95,3 +95,86 @@ def workspace_id(db: Database) -> uuid.UUID:
         session.add(ws)
         session.flush()
         return ws.id
+
+
+@dataclass
+class Api:
+    """A client of one workspace through the HTTP API, with its admin key."""
+
+    client: object
+    workspace_id: uuid.UUID
+    key: str
+
+    @property
+    def base(self) -> str:
+        return f"/api/v1/workspaces/{self.workspace_id}"
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {key or self.key}", "X-Workspace-ID": str(self.workspace_id)}
+
+    def request(self, method: str, path: str, key: str | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
+        headers = {**self.headers(key), **kwargs.pop("headers", {})}  # type: ignore[dict-item]
+        return self.client.request(method, self.base + path, headers=headers, **kwargs)  # type: ignore[attr-defined]
+
+    def get(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: object):  # type: ignore[no-untyped-def]
+        return self.request("DELETE", path, **kwargs)
+
+    def create(self, kind: str, **fields: object) -> dict:  # type: ignore[type-arg]
+        """Create a resource and return its body; fails the test on any other status."""
+        response = self.post(f"/{kind}", json=fields)
+        assert response.status_code == 201, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    def new_key(self, scope: str) -> str:
+        response = self.post("/api-keys", json={"name": f"{scope} key", "scope": scope})
+        assert response.status_code == 201, response.text
+        return response.json()["key"]  # type: ignore[no-any-return]
+
+
+def make_settings(db: Database, **overrides: object):  # type: ignore[no-untyped-def]
+    """Settings for an app on this test database; rate limits off unless asked for."""
+    from insights.settings import Settings
+
+    values = {"database_url": db.url, "rate_limit_per_minute": 0, "rate_limit_per_second": 0}
+    return Settings(**{**values, **overrides})  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    from insights.app import create_app
+
+    with TestClient(create_app(make_settings(db))) as test_client:
+        yield test_client
+
+
+def new_workspace_api(db: Database, client: object, name: str = "Acme", timezone: str = "UTC") -> Api:
+    """A new workspace with an admin key, made the way the CLI makes them."""
+    from insights import auth
+
+    with db.session() as session, session.begin():
+        ws = auth.create_workspace(session, name, timezone)
+        _, raw = auth.mint_key(session, ws.id, "admin", "admin")
+        ws_id = ws.id
+    return Api(client, ws_id, raw)
+
+
+@pytest.fixture
+def api(db: Database, client: object) -> Api:
+    return new_workspace_api(db, client)
+
+
+@pytest.fixture
+def other_api(db: Database, client: object) -> Api:
+    """A second workspace: its data must never reach `api`'s and vice versa."""
+    return new_workspace_api(db, client, name="Other")

@@ -1,0 +1,165 @@
+"""Activation coverage: which audiences reach which destinations, and which reach none."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import ScalarSelect, select
+from sqlalchemy.orm import Session
+
+from insights.models import Audience, Destination, Sync, SyncRun
+from insights.reports.common import UTCTimestamp, latest_size_probe
+
+# The best status wins when one audience reaches one destination through several syncs.
+STATUS_RANK = {"active": 0, "error": 1, "paused": 2}
+
+
+class CoveredAudience(BaseModel):
+    audience_id: uuid.UUID
+    audience_name: str
+    sync_status: str
+    last_synced_at: UTCTimestamp | None
+
+
+class DestinationCoverage(BaseModel):
+    destination_id: uuid.UUID
+    destination_name: str
+    destination_type: str
+    audience_count: int
+    audiences: list[CoveredAudience]
+
+
+class UnactivatedAudience(BaseModel):
+    audience_id: uuid.UUID
+    audience_name: str
+    estimated_size: int | None
+
+
+class ActivationCoverageResponse(BaseModel):
+    total_audiences: int
+    activated_audiences: int
+    unactivated_audiences: int
+    destinations: list[DestinationCoverage]
+    unactivated: list[UnactivatedAudience]
+
+
+@dataclass
+class _Pair:
+    """What the audience-syncs of one (destination, audience) pair add up to."""
+
+    status: str
+    last_synced_at: datetime | None
+
+
+def activation_coverage(session: Session, workspace_id: uuid.UUID) -> ActivationCoverageResponse:
+    """Audiences (of every status) by destination, and those no active audience-sync uses."""
+    audiences = _audiences(session, workspace_id)
+    pairs = _pairs(session, workspace_id)
+    activated = {audience_id for by_audience in pairs.values()
+                 for audience_id, pair in by_audience.items() if pair.status == "active"}
+    unactivated = [row for row in audiences.values() if row.id not in activated]
+    return ActivationCoverageResponse(
+        total_audiences=len(audiences),
+        activated_audiences=len(audiences) - len(unactivated),
+        unactivated_audiences=len(unactivated),
+        destinations=_destinations(session, workspace_id, audiences, pairs),
+        unactivated=[_unactivated(row) for row in _by_name(unactivated)],
+    )
+
+
+def _by_name(rows: Any) -> list[Any]:
+    """Name then id, in code-point order whatever the database's collation."""
+    return sorted(rows, key=lambda row: (row.name, str(row.id)))
+
+
+def _audiences(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, Any]:
+    query = select(
+        Audience.id,
+        Audience.name,
+        Audience.estimated_size,
+        latest_size_probe().label("latest_size"),
+    ).where(Audience.workspace_id == workspace_id)
+    return {row.id: row for row in session.execute(query)}
+
+
+def _unactivated(row: Any) -> UnactivatedAudience:
+    size = row.latest_size if row.latest_size is not None else row.estimated_size
+    return UnactivatedAudience(audience_id=row.id, audience_name=row.name, estimated_size=size)
+
+
+def _last_completed_at() -> ScalarSelect[Any]:
+    """The latest completed_at of the sync's completed runs, correlated to `Sync`.
+
+    Ordered by completed_at itself, not started_at: a run that started earlier can finish
+    later. The null check keeps PostgreSQL, which sorts nulls first, from returning one."""
+    return (
+        select(SyncRun.completed_at)
+        .where(
+            SyncRun.workspace_id == Sync.workspace_id,
+            SyncRun.sync_id == Sync.id,
+            SyncRun.status == "completed",
+            SyncRun.completed_at.is_not(None),
+        )
+        .order_by(SyncRun.completed_at.desc())
+        .limit(1)
+        .correlate(Sync)
+        .scalar_subquery()
+    )
+
+
+def _pairs(
+    session: Session, workspace_id: uuid.UUID
+) -> dict[uuid.UUID, dict[uuid.UUID, _Pair]]:
+    """destination id -> audience id -> the pair's best status and latest sync time."""
+    query = select(
+        Sync.destination_id, Sync.audience_id, Sync.status, _last_completed_at().label("last")
+    ).where(Sync.workspace_id == workspace_id, Sync.kind == "audience")
+    pairs: dict[uuid.UUID, dict[uuid.UUID, _Pair]] = defaultdict(dict)
+    for destination_id, audience_id, status, last in session.execute(query):
+        pair = pairs[destination_id].get(audience_id)
+        if pair is None:
+            pairs[destination_id][audience_id] = _Pair(status, last)
+            continue
+        if STATUS_RANK.get(status, len(STATUS_RANK)) < STATUS_RANK.get(pair.status, 99):
+            pair.status = status
+        if last is not None and (pair.last_synced_at is None or last > pair.last_synced_at):
+            pair.last_synced_at = last
+    return pairs
+
+
+def _destinations(
+    session: Session,
+    workspace_id: uuid.UUID,
+    audiences: dict[uuid.UUID, Any],
+    pairs: dict[uuid.UUID, dict[uuid.UUID, _Pair]],
+) -> list[DestinationCoverage]:
+    query = select(Destination.id, Destination.name, Destination.destination_type).where(
+        Destination.workspace_id == workspace_id
+    )
+    result = []
+    for row in _by_name(session.execute(query)):
+        by_audience = pairs.get(row.id, {})
+        entries = [
+            CoveredAudience(
+                audience_id=audience.id,
+                audience_name=audience.name,
+                sync_status=by_audience[audience.id].status,
+                last_synced_at=by_audience[audience.id].last_synced_at,
+            )
+            for audience in _by_name(audiences[audience_id] for audience_id in by_audience)
+        ]
+        result.append(
+            DestinationCoverage(
+                destination_id=row.id,
+                destination_name=row.name,
+                destination_type=row.destination_type,
+                audience_count=len(entries),
+                audiences=entries,
+            )
+        )
+    return result

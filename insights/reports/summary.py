@@ -1,0 +1,160 @@
+"""Workspace summary: counts by status, today's rows, and the members of active audiences."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from insights.members import union_cardinality
+from insights.models import (
+    Audience,
+    Destination,
+    Loader,
+    LoaderRun,
+    Model,
+    Source,
+    Sync,
+    SyncRun,
+)
+from insights.reports.common import latest_size_probe, resolve_now, today_bounds, workspace_zone
+
+
+class SourceCounts(BaseModel):
+    total: int
+    connected: int
+    error: int
+
+
+class ModelCounts(BaseModel):
+    total: int
+    active: int
+
+
+class DestinationCounts(BaseModel):
+    total: int
+    connected: int
+    error: int
+
+
+class SyncCounts(BaseModel):
+    total: int
+    active: int
+    paused: int
+    error: int
+    rows_synced_today: int
+
+
+class AudienceCounts(BaseModel):
+    total: int
+    active: int
+    total_members: int
+
+
+class LoaderCounts(BaseModel):
+    total: int
+    active: int
+    rows_loaded_today: int
+
+
+class SummaryResponse(BaseModel):
+    sources: SourceCounts
+    models: ModelCounts
+    destinations: DestinationCounts
+    syncs: SyncCounts
+    audiences: AudienceCounts
+    loaders: LoaderCounts
+
+
+def summary(
+    session: Session, workspace_id: uuid.UUID, *, now: datetime | None = None
+) -> SummaryResponse:
+    """The workspace at a glance; "today" is the calendar day in the workspace's zone."""
+    start, end = today_bounds(resolve_now(now), workspace_zone(session, workspace_id))
+    sources = _status_counts(session, Source, workspace_id)
+    models = _status_counts(session, Model, workspace_id)
+    destinations = _status_counts(session, Destination, workspace_id)
+    syncs = _status_counts(session, Sync, workspace_id)  # model syncs and audience-syncs
+    audiences = _status_counts(session, Audience, workspace_id)
+    loaders = _status_counts(session, Loader, workspace_id)
+    return SummaryResponse(
+        sources=SourceCounts(total=sources.total(), **_pick(sources, "connected", "error")),
+        models=ModelCounts(total=models.total(), active=models["active"]),
+        destinations=DestinationCounts(
+            total=destinations.total(), **_pick(destinations, "connected", "error")
+        ),
+        syncs=SyncCounts(
+            total=syncs.total(),
+            **_pick(syncs, "active", "paused", "error"),
+            rows_synced_today=_rows_synced(session, workspace_id, start, end),
+        ),
+        audiences=AudienceCounts(
+            total=audiences.total(),
+            active=audiences["active"],
+            total_members=_total_members(session, workspace_id),
+        ),
+        loaders=LoaderCounts(
+            total=loaders.total(),
+            active=loaders["active"],
+            rows_loaded_today=_rows_loaded(session, workspace_id, start, end),
+        ),
+    )
+
+
+def _pick(counts: Counter[str], *statuses: str) -> dict[str, int]:
+    return {status: counts[status] for status in statuses}
+
+
+def _status_counts(session: Session, table: Any, workspace_id: uuid.UUID) -> Counter[str]:
+    query = (
+        select(table.status, func.count())
+        .where(table.workspace_id == workspace_id)
+        .group_by(table.status)
+    )
+    return Counter({status: int(count) for status, count in session.execute(query)})
+
+
+def _rows_synced(session: Session, workspace_id: uuid.UUID, start: datetime, end: datetime) -> int:
+    rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
+    query = select(func.coalesce(func.sum(rows), 0)).where(
+        SyncRun.workspace_id == workspace_id,
+        SyncRun.status == "completed",
+        SyncRun.completed_at >= start,
+        SyncRun.completed_at < end,
+    )
+    return int(session.execute(query).scalar_one())  # a Decimal on PostgreSQL
+
+
+def _rows_loaded(session: Session, workspace_id: uuid.UUID, start: datetime, end: datetime) -> int:
+    query = select(func.coalesce(func.sum(LoaderRun.rows_loaded), 0)).where(
+        LoaderRun.workspace_id == workspace_id,
+        LoaderRun.status == "completed",
+        LoaderRun.completed_at >= start,
+        LoaderRun.completed_at < end,
+    )
+    return int(session.execute(query).scalar_one())
+
+
+def _total_members(session: Session, workspace_id: uuid.UUID) -> int:
+    """Distinct keys across the active audiences' current members, plus the latest size of
+    each active audience that has no member list (its members are unknown, so the size is
+    the best count there is; an audience never evaluated adds nothing)."""
+    active = list(
+        session.scalars(
+            select(Audience.id).where(
+                Audience.workspace_id == workspace_id, Audience.status == "active"
+            )
+        )
+    )
+    distinct, without_members = union_cardinality(session, workspace_id, active)
+    if not without_members:
+        return distinct
+    sizes = select(latest_size_probe()).where(
+        Audience.workspace_id == workspace_id, Audience.id.in_(without_members)
+    )
+    return distinct + sum(size for size in session.scalars(sizes) if size is not None)
