@@ -44,8 +44,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         yield
         engine.dispose()
 
-    app = FastAPI(title="SignalSmith Insights API", version="1.0.0",
-                  description=API_DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="SignalSmith Insights API",
+        version="1.0.0",
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
     app.state.insights = AppState(settings, engine, read, write, limiter)
     for module in (health, workspaces, resources, runs, evaluations):
         app.include_router(module.router)
@@ -54,7 +58,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
@@ -102,12 +108,16 @@ def _add_error_handlers(app: FastAPI) -> None:
 
 def describe_validation_error(errors: Any) -> str:
     """One sentence naming the offending parameter or field."""
-    first = list(errors)[0] if errors else {}
+    first: dict[str, Any] = next(iter(errors), {})
     loc = [str(part) for part in first.get("loc", ())]
     if first.get("type") == "json_invalid":
         return "the request body is not valid JSON"
-    where = {"body": "field", "query": "query parameter", "path": "path parameter",
-             "header": "header"}.get(loc[0] if loc else "", "input")
+    where = {
+        "body": "field",
+        "query": "query parameter",
+        "path": "path parameter",
+        "header": "header",
+    }.get(loc[0] if loc else "", "input")
     name = ".".join(loc[1:]) or "body"
     message = str(first.get("msg", "is invalid"))
     if first.get("type") == "extra_forbidden":

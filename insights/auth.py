@@ -40,7 +40,9 @@ def hash_key(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def mint_key(session: Session, workspace_id: uuid.UUID, name: str, scope: str) -> tuple[ApiKey, str]:
+def mint_key(
+    session: Session, workspace_id: uuid.UUID, name: str, scope: str
+) -> tuple[ApiKey, str]:
     """A new key for the workspace: (its row, the raw key, shown once)."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
     key = ApiKey(

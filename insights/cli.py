@@ -49,8 +49,14 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the service."""
     import uvicorn
 
-    uvicorn.run("insights.app:create_app", factory=True, host=host, port=port,
-                workers=workers, log_level=settings.log_level)
+    uvicorn.run(
+        "insights.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+    )
 
 
 @main.group()
@@ -83,8 +89,9 @@ def key() -> None:
 
 @key.command("create")
 @click.option("--workspace", "workspace_id", required=True, type=click.UUID)
-@click.option("--scope", type=click.Choice(["read", "write", "admin"]), default="read",
-              show_default=True)
+@click.option(
+    "--scope", type=click.Choice(["read", "write", "admin"]), default="read", show_default=True
+)
 @click.option("--name", default="cli", show_default=True)
 @click.pass_obj
 def create_key(settings: Settings, workspace_id: Any, scope: Scope, name: str) -> None:

@@ -18,8 +18,10 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:
-    return bind.get_bind().dialect.name == "sqlite" if isinstance(bind, Session) else (
-        bind.dialect.name == "sqlite"
+    return (
+        bind.get_bind().dialect.name == "sqlite"
+        if isinstance(bind, Session)
+        else (bind.dialect.name == "sqlite")
     )
 
 

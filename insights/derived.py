@@ -46,7 +46,9 @@ def _last_sync_runs(
         ).first()
         if row is not None:
             result[sync_id] = {
-                "last_run_id": row.id, "last_run_status": row.status, "last_run_at": row.started_at
+                "last_run_id": row.id,
+                "last_run_status": row.status,
+                "last_run_at": row.started_at,
             }
     return result
 

@@ -25,8 +25,11 @@ def record_evaluation(
     evaluated_at = body.evaluated_at or utcnow().replace(microsecond=0)
     if body.size is not None:
         evaluation = AudienceEvaluation(
-            workspace_id=workspace_id, audience_id=audience_id, evaluated_at=evaluated_at,
-            size=body.size, has_members=False,
+            workspace_id=workspace_id,
+            audience_id=audience_id,
+            evaluated_at=evaluated_at,
+            size=body.size,
+            has_members=False,
         )
         session.add(evaluation)
         session.flush()
@@ -82,18 +85,26 @@ def check_newer(
 
 
 def record_member_evaluation(
-    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, evaluated_at: datetime,
+    session: Session,
+    workspace_id: uuid.UUID,
+    audience_id: uuid.UUID,
+    evaluated_at: datetime,
     bitmap: Any,
 ) -> AudienceEvaluation:
     """Store a full member list as the audience's new current members."""
     check_newer(session, workspace_id, audience_id, evaluated_at)
     previous = members.current_bitmap(session, workspace_id, audience_id)
-    added, removed = (None, None) if previous is None else members.change_counts(
-        previous[1], bitmap
+    added, removed = (
+        (None, None) if previous is None else members.change_counts(previous[1], bitmap)
     )
     evaluation = AudienceEvaluation(
-        workspace_id=workspace_id, audience_id=audience_id, evaluated_at=evaluated_at,
-        size=len(bitmap), has_members=True, members_added=added, members_removed=removed,
+        workspace_id=workspace_id,
+        audience_id=audience_id,
+        evaluated_at=evaluated_at,
+        size=len(bitmap),
+        has_members=True,
+        members_added=added,
+        members_removed=removed,
     )
     session.add(evaluation)
     session.flush()
@@ -102,12 +113,18 @@ def record_member_evaluation(
 
 
 def list_evaluations(
-    session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, page: Page,
-    since: datetime | None, until: datetime | None,
+    session: Session,
+    workspace_id: uuid.UUID,
+    audience_id: uuid.UUID,
+    page: Page,
+    since: datetime | None,
+    until: datetime | None,
 ) -> dict[str, Any]:
     """Newest first; since inclusive, until exclusive, both on evaluated_at."""
     table = AudienceEvaluation
-    query = select(table).where(table.workspace_id == workspace_id, table.audience_id == audience_id)
+    query = select(table).where(
+        table.workspace_id == workspace_id, table.audience_id == audience_id
+    )
     if since is not None:
         query = query.where(table.evaluated_at >= since)
     if until is not None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from insights import schemas
-from insights.models import Audience, Destination, Loader, Model, ResourceColumns, Source, Sync
+from insights.models import Audience, Destination, Loader, Model, Source, Sync
 
 
 @dataclass(frozen=True)
@@ -14,7 +15,7 @@ class Kind:
 
     path: str
     label: str
-    table: type[ResourceColumns]
+    table: Any  # a ResourceColumns table class
     create: type[schemas.ResourceCreate]
     update: type[schemas.ResourceUpdate]
     read: type[schemas.ResourceRead]
@@ -28,24 +29,76 @@ class Kind:
 KINDS: dict[str, Kind] = {
     kind.path: kind
     for kind in (
-        Kind("sources", "source", Source, schemas.SourceCreate, schemas.SourceUpdate,
-             schemas.SourceRead, ("connected", "error")),
-        Kind("models", "model", Model, schemas.ModelCreate, schemas.ModelUpdate,
-             schemas.ModelRead, ("active", "inactive", "error"), {"source_id": "sources"}),
-        Kind("destinations", "destination", Destination, schemas.DestinationCreate,
-             schemas.DestinationUpdate, schemas.DestinationRead, ("connected", "error")),
-        Kind("audiences", "audience", Audience, schemas.AudienceCreate, schemas.AudienceUpdate,
-             schemas.AudienceRead, ("active", "inactive", "error"),
-             {"parent_model_id": "models"}),
-        Kind("syncs", "sync", Sync, schemas.SyncCreate, schemas.SyncUpdate, schemas.SyncRead,
-             ("active", "paused", "error"),
-             {"model_id": "models", "destination_id": "destinations"}, sync_kind="model"),
-        Kind("audience-syncs", "audience-sync", Sync, schemas.AudienceSyncCreate,
-             schemas.AudienceSyncUpdate, schemas.AudienceSyncRead, ("active", "paused", "error"),
-             {"audience_id": "audiences", "destination_id": "destinations"},
-             sync_kind="audience"),
-        Kind("loaders", "loader", Loader, schemas.LoaderCreate, schemas.LoaderUpdate,
-             schemas.LoaderRead, ("active", "paused", "error"), {"source_id": "sources"}),
+        Kind(
+            "sources",
+            "source",
+            Source,
+            schemas.SourceCreate,
+            schemas.SourceUpdate,
+            schemas.SourceRead,
+            ("connected", "error"),
+        ),
+        Kind(
+            "models",
+            "model",
+            Model,
+            schemas.ModelCreate,
+            schemas.ModelUpdate,
+            schemas.ModelRead,
+            ("active", "inactive", "error"),
+            {"source_id": "sources"},
+        ),
+        Kind(
+            "destinations",
+            "destination",
+            Destination,
+            schemas.DestinationCreate,
+            schemas.DestinationUpdate,
+            schemas.DestinationRead,
+            ("connected", "error"),
+        ),
+        Kind(
+            "audiences",
+            "audience",
+            Audience,
+            schemas.AudienceCreate,
+            schemas.AudienceUpdate,
+            schemas.AudienceRead,
+            ("active", "inactive", "error"),
+            {"parent_model_id": "models"},
+        ),
+        Kind(
+            "syncs",
+            "sync",
+            Sync,
+            schemas.SyncCreate,
+            schemas.SyncUpdate,
+            schemas.SyncRead,
+            ("active", "paused", "error"),
+            {"model_id": "models", "destination_id": "destinations"},
+            sync_kind="model",
+        ),
+        Kind(
+            "audience-syncs",
+            "audience-sync",
+            Sync,
+            schemas.AudienceSyncCreate,
+            schemas.AudienceSyncUpdate,
+            schemas.AudienceSyncRead,
+            ("active", "paused", "error"),
+            {"audience_id": "audiences", "destination_id": "destinations"},
+            sync_kind="audience",
+        ),
+        Kind(
+            "loaders",
+            "loader",
+            Loader,
+            schemas.LoaderCreate,
+            schemas.LoaderUpdate,
+            schemas.LoaderRead,
+            ("active", "paused", "error"),
+            {"source_id": "sources"},
+        ),
     )
 }
 

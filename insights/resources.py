@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from insights.derived import derived_fields
 from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind, referrers
-from insights.models import ResourceColumns, Sync, utcnow
+from insights.models import Sync, utcnow
 from insights.pagination import Page
 from insights.schemas import ResourceCreate, ResourceRead, ResourceUpdate
 from insights.types import present_fields
@@ -123,10 +123,12 @@ def _check_references(
             select(exists(_query(target, workspace_id).where(target.table.id == target_id)))
         )
         if not found:
-            raise BadRequest(f"{field} {target_id} does not name a {target.label} of this workspace")
+            raise BadRequest(
+                f"{field} {target_id} does not name a {target.label} of this workspace"
+            )
 
 
-def _is_same(kind: Kind, stored: ResourceColumns, values: dict[str, Any]) -> bool:
+def _is_same(kind: Kind, stored: Any, values: dict[str, Any]) -> bool:
     if kind.sync_kind is not None and getattr(stored, "kind", None) != kind.sync_kind:
         return False
     return all(getattr(stored, name) == value for name, value in values.items())
@@ -136,5 +138,5 @@ def _nullable(kind: Kind, name: str) -> bool:
     return bool(kind.table.__table__.columns[name].nullable)
 
 
-def _columns(obj: ResourceColumns) -> dict[str, Any]:
+def _columns(obj: Any) -> dict[str, Any]:
     return {c.key: getattr(obj, c.key) for c in obj.__table__.columns}

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind
-from insights.models import LoaderRun, RunColumns, SyncRun, utcnow
+from insights.models import LoaderRun, SyncRun, utcnow
 from insights.pagination import Page
 from insights.run_schemas import (
     FINISHED,
@@ -35,7 +35,7 @@ class RunKind:
     """The runs of one parent kind: its table, the parent column and the models."""
 
     parent: Kind
-    table: type[RunColumns]
+    table: Any  # a RunColumns table class
     parent_column: str
     create: type[RunCreate]
     update: type[RunUpdate]
@@ -43,12 +43,13 @@ class RunKind:
 
 
 RUN_KINDS = {
-    "syncs": RunKind(KINDS["syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate,
-                     SyncRunRead),
-    "audience-syncs": RunKind(KINDS["audience-syncs"], SyncRun, "sync_id", SyncRunCreate,
-                              SyncRunUpdate, SyncRunRead),
-    "loaders": RunKind(KINDS["loaders"], LoaderRun, "loader_id", LoaderRunCreate,
-                       LoaderRunUpdate, LoaderRunRead),
+    "syncs": RunKind(KINDS["syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate, SyncRunRead),
+    "audience-syncs": RunKind(
+        KINDS["audience-syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate, SyncRunRead
+    ),
+    "loaders": RunKind(
+        KINDS["loaders"], LoaderRun, "loader_id", LoaderRunCreate, LoaderRunUpdate, LoaderRunRead
+    ),
 }
 
 
@@ -63,7 +64,10 @@ def check_timeline(status: str, started_at: datetime, completed_at: datetime | N
 
 
 def create_run(
-    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: RunKind,
+    parent_id: uuid.UUID,
     body: RunCreate,
 ) -> tuple[Any, bool]:
     """(the run, whether it was created now); a same-content retry returns the stored one."""
@@ -85,7 +89,10 @@ def create_run(
 
 
 def get_run(
-    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: RunKind,
+    parent_id: uuid.UUID,
     run_id: uuid.UUID,
 ) -> Any:
     run = session.scalars(
@@ -119,8 +126,15 @@ def update_run(session: Session, run: Any, body: RunUpdate) -> Any:
 
 
 def list_runs(
-    session: Session, workspace_id: uuid.UUID, kind: RunKind, parent_id: uuid.UUID,
-    page: Page, *, status: str | None, since: datetime | None, until: datetime | None,
+    session: Session,
+    workspace_id: uuid.UUID,
+    kind: RunKind,
+    parent_id: uuid.UUID,
+    page: Page,
+    *,
+    status: str | None,
+    since: datetime | None,
+    until: datetime | None,
 ) -> dict[str, Any]:
     """Newest started_at first; since/until bound started_at (since inclusive, until exclusive)."""
     table = kind.table

@@ -35,9 +35,7 @@ def _text_only(value: Any) -> Any:
 
 
 # In requests: must carry a zone (a naive timestamp is a 400); stored as UTC whole seconds.
-InTimestamp = Annotated[
-    AwareDatetime, BeforeValidator(_text_only), AfterValidator(_to_utc_seconds)
-]
+InTimestamp = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_to_utc_seconds)]
 # In responses.
 OutTimestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 

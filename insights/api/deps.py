@@ -4,11 +4,15 @@ contract's order (401, 400, 403, rate limit, 404), and pagination."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights.auth import Principal, authenticate, needs_touch, touch_key
@@ -36,10 +40,13 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def _session(request: Request) -> Iterator[Session]:
+def _session_factory(request: Request) -> sessionmaker[Session]:
     state = app_state(request)
-    factory = state.read if request.method in ("GET", "HEAD") else state.write
-    with transaction(factory) as session:
+    return state.read if request.method in ("GET", "HEAD") else state.write
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with transaction(_session_factory(request)) as session:
         yield session
 
 
@@ -102,6 +109,7 @@ def require(scope: str) -> Callable[..., Access]:
             _touch(request, session, principal)
         return Access(principal, workspace_id)
 
+    check.needed_scope = scope  # type: ignore[attr-defined]
     return check
 
 
@@ -112,6 +120,40 @@ def _touch(request: Request, session: Session, principal: Principal) -> None:
     # A read request's session must stay read-only: on SQLite it could not upgrade.
     with transaction(app_state(request).write) as write_session:
         touch_key(write_session, principal)
+
+
+class AccessFirstRoute(APIRoute):
+    """A route that reports a body that is not JSON only after the caller's key passed:
+    FastAPI parses the body before any dependency runs, the contract checks the key first."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        scope = _needed_scope(self.dependant)
+        if scope is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                if any(error.get("type") == "json_invalid" for error in exc.errors()):
+                    await run_in_threadpool(_check_access, request, scope)
+                raise
+
+        return checked
+
+
+def _needed_scope(dependant: Dependant) -> str | None:
+    for sub in dependant.dependencies:
+        scope = getattr(sub.call, "needed_scope", None) or _needed_scope(sub)
+        if scope is not None:
+            return str(scope)
+    return None
+
+
+def _check_access(request: Request, scope: str) -> None:
+    with transaction(_session_factory(request)) as session:
+        require(scope)(request, session)
 
 
 ReadAccess = Annotated[Access, Depends(require("read"))]

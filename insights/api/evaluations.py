@@ -8,20 +8,26 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from insights import evaluations, resources
-from insights.api.deps import PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 from insights.kinds import KINDS
 from insights.run_schemas import EvaluationCreate, EvaluationRead
 from insights.types import InTimestamp
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
-                   tags=["audiences"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
+    tags=["audiences"],
+    route_class=AccessFirstRoute,
+)
 AUDIENCES = KINDS["audiences"]
 
 
 @router.post("/evaluations", status_code=201, response_model=EvaluationRead)
 def create_evaluation(
-    workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate,
-    access: WriteAccess, session: SessionDep,
+    workspace_id: uuid.UUID,
+    audience_id: uuid.UUID,
+    body: EvaluationCreate,
+    access: WriteAccess,
+    session: SessionDep,
 ) -> Any:
     resources.get(session, access.workspace_id, AUDIENCES, audience_id)
     return evaluations.record_evaluation(session, access.workspace_id, audience_id, body)
@@ -29,7 +35,10 @@ def create_evaluation(
 
 @router.get("/evaluations")
 def list_evaluations(
-    workspace_id: uuid.UUID, audience_id: uuid.UUID, access: ReadAccess, session: SessionDep,
+    workspace_id: uuid.UUID,
+    audience_id: uuid.UUID,
+    access: ReadAccess,
+    session: SessionDep,
     page: PageDep,
     since: Annotated[InTimestamp | None, Query(description="Evaluated at or after.")] = None,
     until: Annotated[InTimestamp | None, Query(description="Evaluated before.")] = None,

@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from insights import resources
-from insights.api.deps import PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 from insights.kinds import KINDS, Kind
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}")
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
 
 
 def _add_routes(kind: Kind) -> None:
@@ -20,11 +20,20 @@ def _add_routes(kind: Kind) -> None:
     tag = kind.path
     item = f"/{kind.path}/{{resource_id}}"
 
-    @router.post(f"/{kind.path}", status_code=201, response_model=read_model, tags=[tag],
-                 name=f"create_{kind.label}", responses={200: {"model": read_model}})
+    @router.post(
+        f"/{kind.path}",
+        status_code=201,
+        response_model=read_model,
+        tags=[tag],
+        name=f"create_{kind.label}",
+        responses={200: {"model": read_model}},
+    )
     def create_resource(
-        workspace_id: uuid.UUID, body: create_model, access: WriteAccess,  # type: ignore[valid-type]
-        session: SessionDep, response: Response,
+        workspace_id: uuid.UUID,
+        body: create_model,  # type: ignore[valid-type]
+        access: WriteAccess,  # type: ignore[valid-type]
+        session: SessionDep,
+        response: Response,
     ) -> Any:
         obj, created = resources.create(session, access.workspace_id, kind, body)
         if not created:
@@ -33,7 +42,10 @@ def _add_routes(kind: Kind) -> None:
 
     @router.get(f"/{kind.path}", tags=[tag], name=f"list_{kind.path}")
     def list_resources(
-        workspace_id: uuid.UUID, access: ReadAccess, session: SessionDep, page: PageDep,
+        workspace_id: uuid.UUID,
+        access: ReadAccess,
+        session: SessionDep,
+        page: PageDep,
         status: Annotated[str | None, Query(description="Only objects with this status.")] = None,
     ) -> dict[str, Any]:
         return resources.list_page(session, access.workspace_id, kind, page, status)
@@ -47,8 +59,11 @@ def _add_routes(kind: Kind) -> None:
 
     @router.put(item, response_model=read_model, tags=[tag], name=f"update_{kind.label}")
     def update_resource(
-        workspace_id: uuid.UUID, resource_id: uuid.UUID, body: update_model,  # type: ignore[valid-type]
-        access: WriteAccess, session: SessionDep,
+        workspace_id: uuid.UUID,
+        resource_id: uuid.UUID,
+        body: update_model,  # type: ignore[valid-type]
+        access: WriteAccess,
+        session: SessionDep,
     ) -> Any:
         obj = resources.update(session, access.workspace_id, kind, resource_id, body)
         return resources.read(session, access.workspace_id, kind, obj)

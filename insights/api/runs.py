@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 
 from insights import resources, runs
-from insights.api.deps import PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 from insights.run_schemas import RunStatus
 from insights.runs import RUN_KINDS, RunKind
 from insights.types import InTimestamp
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}")
+router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
 
 StatusFilter = Annotated[RunStatus | None, Query(description="Only runs with this status.")]
 Since = Annotated[InTimestamp | None, Query(description="Runs started at or after this time.")]
@@ -27,11 +27,21 @@ def _add_routes(kind: RunKind) -> None:
     tag = kind.parent.path
     label = kind.parent.label.replace("-", "_")
 
-    @router.post(collection, status_code=201, response_model=read_model, tags=[tag],
-                 name=f"create_{label}_run", responses={200: {"model": read_model}})
+    @router.post(
+        collection,
+        status_code=201,
+        response_model=read_model,
+        tags=[tag],
+        name=f"create_{label}_run",
+        responses={200: {"model": read_model}},
+    )
     def create_run(
-        workspace_id: uuid.UUID, parent_id: uuid.UUID, body: create_model,  # type: ignore[valid-type]
-        access: WriteAccess, session: SessionDep, response: Response,
+        workspace_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        body: create_model,  # type: ignore[valid-type]
+        access: WriteAccess,
+        session: SessionDep,
+        response: Response,
     ) -> Any:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
         run, created = runs.create_run(session, access.workspace_id, kind, parent_id, body)
@@ -41,16 +51,33 @@ def _add_routes(kind: RunKind) -> None:
 
     @router.get(collection, tags=[tag], name=f"list_{label}_runs")
     def list_runs(
-        workspace_id: uuid.UUID, parent_id: uuid.UUID, access: ReadAccess, session: SessionDep,
-        page: PageDep, status: StatusFilter = None, since: Since = None, until: Until = None,
+        workspace_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        access: ReadAccess,
+        session: SessionDep,
+        page: PageDep,
+        status: StatusFilter = None,
+        since: Since = None,
+        until: Until = None,
     ) -> dict[str, Any]:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
-        return runs.list_runs(session, access.workspace_id, kind, parent_id, page,
-                              status=status, since=since, until=until)
+        return runs.list_runs(
+            session,
+            access.workspace_id,
+            kind,
+            parent_id,
+            page,
+            status=status,
+            since=since,
+            until=until,
+        )
 
     @router.get(item, response_model=read_model, tags=[tag], name=f"get_{label}_run")
     def get_run(
-        workspace_id: uuid.UUID, parent_id: uuid.UUID, run_id: uuid.UUID, access: ReadAccess,
+        workspace_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        run_id: uuid.UUID,
+        access: ReadAccess,
         session: SessionDep,
     ) -> Any:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
@@ -58,8 +85,12 @@ def _add_routes(kind: RunKind) -> None:
 
     @router.put(item, response_model=read_model, tags=[tag], name=f"update_{label}_run")
     def update_run(
-        workspace_id: uuid.UUID, parent_id: uuid.UUID, run_id: uuid.UUID,
-        body: update_model, access: WriteAccess, session: SessionDep,  # type: ignore[valid-type]
+        workspace_id: uuid.UUID,
+        parent_id: uuid.UUID,
+        run_id: uuid.UUID,
+        body: update_model,  # type: ignore[valid-type]
+        access: WriteAccess,
+        session: SessionDep,  # type: ignore[valid-type]
     ) -> Any:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
         run = runs.get_run(session, access.workspace_id, kind, parent_id, run_id)

@@ -9,7 +9,7 @@ from zoneinfo import available_timezones
 from fastapi import APIRouter, Response
 
 from insights import auth
-from insights.api.deps import AdminAccess, PageDep, ReadAccess, SessionDep
+from insights.api.deps import AccessFirstRoute, AdminAccess, PageDep, ReadAccess, SessionDep
 from insights.errors import BadRequest
 from insights.models import Workspace, utcnow
 from insights.schemas import (
@@ -21,7 +21,9 @@ from insights.schemas import (
     WorkspaceUpdate,
 )
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", tags=["workspace"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}", tags=["workspace"], route_class=AccessFirstRoute
+)
 
 
 def check_timezone(name: str) -> str:

@@ -1,0 +1,52 @@
+# The two README commands (`make demo`, `make test`) and the few others developers use.
+# Each target installs what it needs first, so both work on a fresh machine.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo serve test lint format bench bench-overlap clean services chromium
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## Install, build the demo workspace on SQLite and serve it on http://127.0.0.1:8000
+demo: $(STAMP)
+	$(BIN)/insights demo
+
+## Serve whatever database INSIGHTS_DATABASE_URL names (default: ./insights.db)
+serve: $(STAMP)
+	$(BIN)/insights serve
+
+## Install, then run the whole test suite on SQLite and PostgreSQL (needs both services)
+test: $(STAMP) services chromium
+	$(BIN)/python -m pytest -n 2 --dist loadgroup -q
+
+services:
+	@scripts/ensure-services
+
+chromium:
+	@scripts/ensure-chromium
+
+lint: $(STAMP)
+	$(BIN)/ruff check insights tests benchmarks
+	$(BIN)/ruff format --check insights tests benchmarks
+	$(BIN)/mypy insights
+
+format: $(STAMP)
+	$(BIN)/ruff format insights tests benchmarks
+	$(BIN)/ruff check --fix insights tests benchmarks
+
+## Benchmarks (not part of the test run); see docs/benchmarks.md
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.insights_bench --db both
+
+bench-overlap: $(STAMP)
+	$(BIN)/python -m benchmarks.overlap --db both
+
+clean:
+	rm -rf $(VENV) build *.egg-info artifacts
