@@ -15,8 +15,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from insights.api import evaluations, health, resources, runs, workspaces
+from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api.deps import AppState
+from insights.dashboard import add_dashboard
 from insights.db import make_engine, make_sessionmakers
 from insights.errors import InsightsError, RateLimited, Unauthorized
 from insights.ratelimit import make_rate_limiter
@@ -51,8 +52,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.insights = AppState(settings, engine, read, write, limiter)
-    for module in (health, workspaces, resources, runs, evaluations):
+    for module in (health, workspaces, resources, runs, evaluations, insights):
         app.include_router(module.router)
+    add_dashboard(app)  # the HTML pages and /static
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, settings=settings)
     return app
@@ -106,6 +108,10 @@ def _add_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal error")
 
 
+# Pydantic's error types for a body that is JSON but not an object ([], "text", 42, null).
+_NOT_AN_OBJECT = frozenset({"model_attributes_type", "model_type", "dict_type"})
+
+
 def describe_validation_error(errors: Any) -> str:
     """One sentence naming the offending parameter or field."""
     first: dict[str, Any] = next(iter(errors), {})
@@ -120,6 +126,10 @@ def describe_validation_error(errors: Any) -> str:
     }.get(loc[0] if loc else "", "input")
     name = ".".join(loc[1:]) or "body"
     message = str(first.get("msg", "is invalid"))
+    if loc == ["body"] and first.get("type") == "missing":
+        return "a JSON object is required as the request body"
+    if loc == ["body"] and first.get("type") in _NOT_AN_OBJECT:
+        return "the request body must be a JSON object"
     if first.get("type") == "extra_forbidden":
         return f"unknown field {name}"
     if first.get("type") == "missing":

@@ -211,6 +211,8 @@ class SyncRun(RunColumns, Base):
         Index(None, "workspace_id", "sync_id", "started_at"),
         # "Rows synced today" reads completed runs by completion time.
         Index(None, "workspace_id", "completed_at"),
+        # An audience-sync's latest completion (activation coverage) is one probe here.
+        Index(None, "workspace_id", "sync_id", "completed_at"),
     )
 
     sync_id: Mapped[uuid.UUID] = mapped_column(Uuid)

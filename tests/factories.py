@@ -142,7 +142,9 @@ def make_loader_run(
 ) -> LoaderRun:
     """A run of a loader; `duration` (seconds) sets completed_at."""
     times = _run_times(status, started_at, completed_at, duration)
-    row = LoaderRun(workspace_id=workspace_id, loader_id=loader_id, status=status, **times, **fields)
+    row = LoaderRun(
+        workspace_id=workspace_id, loader_id=loader_id, status=status, **times, **fields
+    )
     return _add(session, row)
 
 
@@ -179,7 +181,11 @@ def make_members(
 
     distinct = sorted(set(keys))
     evaluation = make_evaluation(
-        session, workspace_id, audience_id, evaluated_at=evaluated_at, size=len(distinct),
+        session,
+        workspace_id,
+        audience_id,
+        evaluated_at=evaluated_at,
+        size=len(distinct),
         has_members=True,
     )
     bitmap = encode_keys(session, workspace_id, distinct)

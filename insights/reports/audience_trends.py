@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections import defaultdict
-import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -94,7 +94,8 @@ def _daily_points(
     if audience_ids is not None:
         query = query.where(evaluation.audience_id.in_(audience_ids))
     by_date: dict[uuid.UUID, dict[dt.date, int]] = defaultdict(dict)
-    for audience_id, evaluated_at, size in session.execute(query):
+    # Core rows straight from the connection: the ORM layer adds a third per row here.
+    for audience_id, evaluated_at, size in session.connection().execute(query):
         by_date[audience_id][evaluated_at.astimezone(zone).date()] = size
     return {
         audience_id: [DataPoint(date=day, size=size) for day, size in sorted(sizes.items())]

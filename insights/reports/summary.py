@@ -76,38 +76,27 @@ def summary(
 ) -> SummaryResponse:
     """The workspace at a glance; "today" is the calendar day in the workspace's zone."""
     start, end = today_bounds(resolve_now(now), workspace_zone(session, workspace_id))
-    sources = _status_counts(session, Source, workspace_id)
-    models = _status_counts(session, Model, workspace_id)
-    destinations = _status_counts(session, Destination, workspace_id)
-    syncs = _status_counts(session, Sync, workspace_id)  # model syncs and audience-syncs
-    audiences = _status_counts(session, Audience, workspace_id)
-    loaders = _status_counts(session, Loader, workspace_id)
+
+    def counts(table: Any, *statuses: str) -> dict[str, int]:
+        by_status = _status_counts(session, table, workspace_id)
+        return {"total": by_status.total()} | {status: by_status[status] for status in statuses}
+
     return SummaryResponse(
-        sources=SourceCounts(total=sources.total(), **_pick(sources, "connected", "error")),
-        models=ModelCounts(total=models.total(), active=models["active"]),
-        destinations=DestinationCounts(
-            total=destinations.total(), **_pick(destinations, "connected", "error")
-        ),
-        syncs=SyncCounts(
-            total=syncs.total(),
-            **_pick(syncs, "active", "paused", "error"),
+        sources=SourceCounts(**counts(Source, "connected", "error")),
+        models=ModelCounts(**counts(Model, "active")),
+        destinations=DestinationCounts(**counts(Destination, "connected", "error")),
+        syncs=SyncCounts(  # model syncs and audience-syncs alike
+            **counts(Sync, "active", "paused", "error"),
             rows_synced_today=_rows_synced(session, workspace_id, start, end),
         ),
         audiences=AudienceCounts(
-            total=audiences.total(),
-            active=audiences["active"],
-            total_members=_total_members(session, workspace_id),
+            **counts(Audience, "active"), total_members=_total_members(session, workspace_id)
         ),
         loaders=LoaderCounts(
-            total=loaders.total(),
-            active=loaders["active"],
+            **counts(Loader, "active"),
             rows_loaded_today=_rows_loaded(session, workspace_id, start, end),
         ),
     )
-
-
-def _pick(counts: Counter[str], *statuses: str) -> dict[str, int]:
-    return {status: counts[status] for status in statuses}
 
 
 def _status_counts(session: Session, table: Any, workspace_id: uuid.UUID) -> Counter[str]:

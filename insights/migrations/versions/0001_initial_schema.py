@@ -231,11 +231,13 @@ def upgrade() -> None:
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_sync_runs_workspace_id_completed_at'), ['workspace_id', 'completed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_sync_runs_workspace_id_sync_id_started_at'), ['workspace_id', 'sync_id', 'started_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_sync_runs_workspace_id_sync_id_completed_at'), ['workspace_id', 'sync_id', 'completed_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_runs_workspace_id_sync_id_completed_at'))
         batch_op.drop_index(batch_op.f('ix_sync_runs_workspace_id_sync_id_started_at'))
         batch_op.drop_index(batch_op.f('ix_sync_runs_workspace_id_completed_at'))
 
