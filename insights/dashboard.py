@@ -1,0 +1,230 @@
+"""The dashboard: server-rendered pages over the same report functions as the Insights API."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, FastAPI, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from insights import dashboard_views as views
+from insights.api.deps import SessionDep
+from insights.auth import authenticate
+from insights.dashboard_auth import (
+    LoginRequired,
+    Viewer,
+    clear_session,
+    safe_next,
+    same_origin,
+    session_principal,
+    set_session,
+    view_workspace,
+)
+from insights.dashboard_overlap import audience_overlap_page, overlap_form
+from insights.errors import Forbidden, InsightsError, RateLimited, Unauthorized
+from insights.templating import STATIC_DIR, render, warm_templates
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+
+NAV = (
+    ("", "Overview"),
+    ("/sync-health", "Sync health"),
+    ("/audience-trends", "Audience trends"),
+    ("/activation-coverage", "Activation coverage"),
+    ("/audience-overlap", "Audience overlap"),
+)
+Raw = Annotated[str | None, Query()]
+Multi = Annotated[list[str] | None, Query()]
+
+
+def add_dashboard(app: FastAPI) -> None:
+    """Mounts the pages and the files they load (CSS, JS) on the app."""
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    warm_templates()  # compiled now, so no visitor waits for it
+
+
+def _login_redirect(request: Request, message: str | None) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+    if message:
+        clear_session(request, response)  # the cookie no longer opens anything
+    return response
+
+
+def error_page(request: Request, exc: InsightsError, viewer: Viewer | None = None) -> Response:
+    headers = {}
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = "Bearer"
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    context = {"viewer": viewer, "status": exc.status_code, "message": exc.message}
+    return render(request, "error.html", context, exc.status_code, headers)
+
+
+def page(
+    request: Request,
+    session: SessionDep,
+    raw_workspace_id: str,
+    template: str,
+    build: Callable[[Viewer], dict[str, Any]],
+    fallback: Callable[[Viewer], dict[str, Any]] | None = None,
+) -> Response:
+    """Checks the viewer, builds the page; a refused parameter renders the page's form
+    with the message (or the error page) under the error's own status."""
+    try:
+        viewer = view_workspace(request, session, raw_workspace_id)
+    except LoginRequired as exc:
+        return _login_redirect(request, exc.message)
+    except InsightsError as exc:
+        return error_page(request, exc)
+    base = {"viewer": viewer, "nav": NAV, "section": template.removesuffix(".html")}
+    try:
+        return render(request, template, {**base, **build(viewer)})
+    except InsightsError as exc:
+        if fallback is None:
+            return error_page(request, exc, viewer)
+        context = {**base, **fallback(viewer), "error": exc.message}
+        return render(request, template, context, exc.status_code)
+    except (OperationalError, PoolTimeout):
+        log.warning("database unavailable while rendering %s", request.url.path)
+        return error_page(request, _Unavailable("The database is unreachable; retry shortly."))
+
+
+class _Unavailable(InsightsError):
+    status_code = 503
+
+
+@router.get("/workspaces/{workspace_id}")
+def show_overview(request: Request, session: SessionDep, workspace_id: str) -> Response:
+    return page(
+        request,
+        session,
+        workspace_id,
+        "overview.html",
+        lambda v: views.overview(session, v.workspace.id),
+    )
+
+
+@router.get("/workspaces/{workspace_id}/sync-health")
+def show_sync_health(
+    request: Request,
+    session: SessionDep,
+    workspace_id: str,
+    days: Raw = None,
+    state: Raw = None,
+    q: Raw = None,
+) -> Response:
+    chosen = state if state in views.STATE_FILTERS else "all"
+    form = {"form_days": days, "state": chosen, "q": q or "", "states": views.STATE_FILTERS}
+    return page(
+        request,
+        session,
+        workspace_id,
+        "sync_health.html",
+        lambda v: {
+            **form,
+            **views.sync_health_page(session, v.workspace.id, days, chosen, q or ""),
+        },
+        lambda v: form,
+    )
+
+
+@router.get("/workspaces/{workspace_id}/audience-trends")
+def show_audience_trends(
+    request: Request,
+    session: SessionDep,
+    workspace_id: str,
+    days: Raw = None,
+    audience_ids: Multi = None,
+) -> Response:
+    raw_ids = ",".join(audience_ids) if audience_ids else None
+
+    def form(viewer: Viewer) -> dict[str, Any]:
+        choices = views.audience_choices(session, viewer.workspace.id)
+        return {"form_days": days, "choices": choices, "selected": set()}
+
+    return page(
+        request,
+        session,
+        workspace_id,
+        "audience_trends.html",
+        lambda v: {**form(v), **views.audience_trends_page(session, v.workspace.id, days, raw_ids)},
+        form,
+    )
+
+
+@router.get("/workspaces/{workspace_id}/activation-coverage")
+def show_activation_coverage(request: Request, session: SessionDep, workspace_id: str) -> Response:
+    return page(
+        request,
+        session,
+        workspace_id,
+        "activation_coverage.html",
+        lambda v: views.activation_coverage_page(session, v.workspace.id),
+    )
+
+
+@router.get("/workspaces/{workspace_id}/audience-overlap")
+def show_audience_overlap(
+    request: Request, session: SessionDep, workspace_id: str, audience_ids: Multi = None
+) -> Response:
+    raw_ids = ",".join(audience_ids) if audience_ids else None
+    return page(
+        request,
+        session,
+        workspace_id,
+        "audience_overlap.html",
+        lambda v: audience_overlap_page(session, v.workspace.id, raw_ids),
+        lambda v: overlap_form(session, v.workspace.id, raw_ids),
+    )
+
+
+@router.get("/")
+def show_home() -> Response:
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.get("/login")
+def show_login(
+    request: Request, session: SessionDep, after: Annotated[str | None, Query(alias="next")] = None
+) -> Response:
+    principal = session_principal(request, session)
+    if principal is not None:
+        return RedirectResponse(safe_next(after, principal.workspace_id), status_code=303)
+    return render(request, "login.html", {"next": after or "", "error": None})
+
+
+@router.post("/login")
+def sign_in(
+    request: Request,
+    session: SessionDep,
+    api_key: Annotated[str, Form()] = "",
+    after: Annotated[str, Form(alias="next")] = "",
+) -> Response:
+    if not same_origin(request):
+        return error_page(request, Forbidden("This form was posted from another site."))
+    try:
+        principal = authenticate(session, api_key.strip())
+    except Unauthorized:
+        context = {"next": after, "error": "That API key is unknown, revoked or malformed."}
+        return render(request, "login.html", context, 401)
+    response = RedirectResponse(safe_next(after, principal.workspace_id), status_code=303)
+    set_session(request, response, principal)
+    return response
+
+
+@router.post("/logout")
+def sign_out(request: Request) -> Response:
+    if not same_origin(request):
+        return error_page(request, Forbidden("This form was posted from another site."))
+    response = RedirectResponse("/login", status_code=303)
+    clear_session(request, response)
+    return response

@@ -1,0 +1,238 @@
+"""The dashboard over HTTP (no browser): who may see a page, error pages, the numbers."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from insights.app import create_app
+from tests.conftest import Api, Database, make_settings
+from tests.dashboard_support import Seeded, bearer, fields, page, seed_workspace, sign_in
+
+PAGES = ("", "/sync-health", "/audience-trends", "/activation-coverage", "/audience-overlap")
+
+
+@pytest.fixture
+def seeded(db: Database, api: Api) -> Seeded:
+    with db.session() as session, session.begin():
+        return seed_workspace(session, api.workspace_id)
+
+
+# --- who may see a page --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", PAGES)
+def test_page_without_credentials_redirects_to_login(client: Any, api: Api, suffix: str) -> None:
+    response = client.get(page(api, suffix), follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?next=")
+    assert str(api.workspace_id) not in response.text
+
+
+def test_every_page_opens_with_a_bearer_key(client: Any, api: Api, seeded: Seeded) -> None:
+    ids = ",".join(str(i) for i in seeded.with_members()[:3])
+    for suffix in (*PAGES, f"/audience-overlap?audience_ids={ids}"):
+        response = client.get(page(api, suffix), headers=bearer(api.key))
+        assert response.status_code == 200, (suffix, response.text[:300])
+        assert response.headers["content-type"].startswith("text/html")
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+def test_every_page_renders_for_an_empty_workspace(client: Any, api: Api) -> None:
+    for suffix in PAGES:
+        response = client.get(page(api, suffix), headers=bearer(api.key))
+        assert response.status_code == 200, (suffix, response.text[:300])
+
+
+def test_a_read_key_is_enough_and_no_workspace_header_is_needed(client: Any, api: Api) -> None:
+    response = client.get(page(api), headers=bearer(api.new_key("read")))
+    assert response.status_code == 200
+
+
+def test_an_unknown_bearer_key_is_a_401_page(client: Any, api: Api) -> None:
+    response = client.get(page(api), headers=bearer("sk_live_" + "x" * 43))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert "text/html" in response.headers["content-type"]
+
+
+def test_another_workspace_is_a_403_page(client: Any, api: Api, other_api: Api) -> None:
+    response = client.get(page(other_api, "/sync-health"), headers=bearer(api.key))
+    assert response.status_code == 403
+    assert "Not your workspace" in response.text
+    sign_in(client, api.key)
+    assert client.get(page(other_api), follow_redirects=False).status_code == 403
+
+
+def test_a_workspace_that_does_not_exist_is_a_403_too(client: Any, api: Api) -> None:
+    response = client.get(f"/workspaces/{uuid.uuid4()}", headers=bearer(api.key))
+    assert response.status_code == 403
+
+
+def test_a_malformed_workspace_id_is_a_400_page(client: Any, api: Api) -> None:
+    response = client.get("/workspaces/not-a-uuid/sync-health", headers=bearer(api.key))
+    assert response.status_code == 400
+    assert "not a valid UUID" in response.text
+
+
+def test_pages_count_against_the_workspace_rate_limit(db: Database, api: Api) -> None:
+    with TestClient(create_app(make_settings(db, rate_limit_per_minute=1))) as client:
+        assert client.get(page(api), headers=bearer(api.key)).status_code == 200
+        response = client.get(page(api), headers=bearer(api.key))
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_the_service_serves_every_file_a_page_loads(client: Any) -> None:
+    for name, kind in (
+        ("dashboard.css", "text/css"),
+        ("dashboard.js", "javascript"),
+        ("favicon.svg", "image/svg+xml"),
+    ):
+        response = client.get(f"/static/{name}")
+        assert response.status_code == 200
+        assert kind in response.headers["content-type"]
+
+
+def test_the_root_leads_to_sign_in(client: Any) -> None:
+    response = client.get("/", follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers["location"] == "/login"
+
+
+# --- parameters ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("suffix", "status", "words"),
+    [
+        ("/sync-health?days=0", 400, "from 1 to 365"),
+        ("/sync-health?days=abc", 400, "from 1 to 365"),
+        ("/audience-trends?days=366", 400, "from 1 to 365"),
+        ("/audience-trends?audience_ids=nope", 400, "not a valid UUID"),
+        (f"/audience-trends?audience_ids={uuid.UUID(int=7)}", 404, "was not found"),
+        (f"/audience-overlap?audience_ids={uuid.UUID(int=7)}", 400, "at least 2"),
+        (f"/audience-overlap?audience_ids={uuid.UUID(int=7)},{uuid.UUID(int=8)}", 404, "not found"),
+    ],
+)
+def test_bad_parameters_render_an_error_page_with_the_status(
+    client: Any, api: Api, suffix: str, status: int, words: str
+) -> None:
+    response = client.get(page(api, suffix), headers=bearer(api.key))
+    assert response.status_code == status
+    assert "text/html" in response.headers["content-type"]
+    assert words in response.text
+    assert "data-error" in response.text
+
+
+def test_more_than_eight_audiences_is_a_400(client: Any, api: Api) -> None:
+    ids = ",".join(str(uuid.UUID(int=i)) for i in range(1, 10))
+    response = client.get(
+        page(api, f"/audience-overlap?audience_ids={ids}"), headers=bearer(api.key)
+    )
+    assert response.status_code == 400
+    assert "at most 8" in response.text
+
+
+def test_overlap_of_an_audience_without_members_is_a_409_page(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    ids = [seeded.audiences["VIP"], seeded.audiences["Imported sizes"]]
+    suffix = "/audience-overlap?" + "&".join(f"audience_ids={i}" for i in ids)
+    response = client.get(page(api, suffix), headers=bearer(api.key))
+    assert response.status_code == 409
+    assert str(seeded.audiences["Imported sizes"]) in response.text
+
+
+def test_overlap_without_a_selection_shows_the_picker(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    response = client.get(page(api, "/audience-overlap"), headers=bearer(api.key))
+    assert response.status_code == 200
+    assert response.text.count('name="audience_ids"') == len(seeded.audiences)
+
+
+def test_the_picker_sends_checkboxes_as_repeated_parameters(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    ids = seeded.with_members()
+    query = "&".join(f"audience_ids={i}" for i in ids)  # 5 audiences: an UpSet chart
+    response = client.get(page(api, f"/audience-overlap?{query}"), headers=bearer(api.key))
+    assert response.status_code == 200
+    assert 'data-chart="upset"' in response.text
+
+
+# --- the numbers are the API's -------------------------------------------------------------
+
+
+def json_of(api: Api, insight: str) -> Any:
+    response = api.get(f"/insights/{insight}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_overview_numbers_are_the_summary_and_sync_health(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    shown = fields(client.get(page(api), headers=bearer(api.key)).text)
+    summary = json_of(api, "summary")
+    for group, counts in summary.items():
+        for name, value in counts.items():
+            assert shown[f"{group}.{name}"][0] == str(value), (group, name)
+    health = json_of(api, "sync-health?days=7")
+    for name in ("active_syncs", "healthy_syncs", "failing_syncs"):
+        assert shown[f"health.{name}"] == [str(health[name])]
+    assert health["failing_syncs"] == 2  # Orders (failed last) and Events (running after a failure)
+    assert len(shown["failed_runs"]) == health["failing_syncs"]
+
+
+def test_sync_health_rows_are_the_api_rows(client: Any, api: Api, seeded: Seeded) -> None:
+    html = client.get(page(api, "/sync-health?days=3"), headers=bearer(api.key)).text
+    report = json_of(api, "sync-health?days=3")
+    shown = fields(html)
+    for name in ("total_syncs", "active_syncs", "healthy_syncs", "failing_syncs", "paused_syncs"):
+        assert shown[name] == [str(report[name])]
+    order = re.findall(r'<tr data-sync-id="([^"]+)"', html)
+    assert order == [row["sync_id"] for row in report["syncs"]]
+    assert shown["total_runs"] == [str(row["total_runs"]) for row in report["syncs"]]
+    assert shown["total_rows_synced"] == [str(row["total_rows_synced"]) for row in report["syncs"]]
+
+
+def test_sync_health_filters_by_state_and_name(client: Any, api: Api, seeded: Seeded) -> None:
+    html = client.get(page(api, "/sync-health?state=failing"), headers=bearer(api.key)).text
+    assert set(re.findall(r'<tr data-sync-id="([^"]+)"', html)) == {
+        str(seeded.syncs["Orders to Google Ads"]),
+        str(seeded.syncs["Events to Salesforce"]),
+    }
+    html = client.get(page(api, "/sync-health?q=braze"), headers=bearer(api.key)).text
+    assert len(re.findall(r"<tr data-sync-id=", html)) == 2
+
+
+def test_trends_and_coverage_numbers_are_the_api_numbers(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    shown = fields(client.get(page(api, "/audience-trends"), headers=bearer(api.key)).text)
+    trends = json_of(api, "audience-trends?days=30")["audiences"]
+    assert shown["current_size"] == [str(t["current_size"]) for t in trends]
+    assert shown["change_absolute"] == [str(t["change_absolute"]) for t in trends]
+    shown = fields(client.get(page(api, "/activation-coverage"), headers=bearer(api.key)).text)
+    coverage = json_of(api, "activation-coverage")
+    for name in ("total_audiences", "activated_audiences", "unactivated_audiences"):
+        assert shown[name] == [str(coverage[name])]
+    assert shown["estimated_size"] == [str(a["estimated_size"]) for a in coverage["unactivated"]]
+
+
+def test_overlap_numbers_are_the_api_numbers(client: Any, api: Api, seeded: Seeded) -> None:
+    ids = ",".join(str(i) for i in seeded.with_members()[:3])
+    html = client.get(page(api, f"/audience-overlap?audience_ids={ids}"), headers=bearer(api.key))
+    shown = fields(html.text)
+    report = json_of(api, f"audience-overlap?audience_ids={ids}")
+    assert shown["overlap.size"] == [str(report["overlap"]["size"])]
+    assert shown["union_size"] == [str(report["union_size"])]
+    assert shown["exclusive_size"] == [str(a["exclusive_size"]) for a in report["audiences"]]
+    assert 'data-chart="venn"' in html.text
+    assert html.text.count('class="set set-') == 3
