@@ -15,4 +15,6 @@ def member_key_problem(key: object) -> str | None:
         return f"a member key must be at most {MAX_KEY_LENGTH} characters"
     if "\n" in key or "\r" in key:
         return "a member key must not contain a line break"
+    if "\x00" in key:  # PostgreSQL text cannot hold it
+        return "a member key must not contain a NUL character"
     return None

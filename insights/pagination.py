@@ -9,6 +9,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 MAX_PAGE_SIZE = 100
+# Far beyond any real list, and small enough that the row offset fits a 64-bit integer.
+MAX_PAGE = 10_000_000
 
 
 @dataclass(frozen=True)

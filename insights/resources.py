@@ -135,6 +135,10 @@ def _is_same(kind: Kind, stored: Any, values: dict[str, Any]) -> bool:
 
 
 def _nullable(kind: Kind, name: str) -> bool:
+    # Required on create means required for good: the shared syncs table allows a null
+    # model_id (audience-syncs have none), a model sync must not.
+    if kind.create.model_fields[name].is_required():
+        return False
     return bool(kind.table.__table__.columns[name].nullable)
 
 

@@ -7,7 +7,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from insights.types import Count, Name, OutTimestamp, RequestModel, ResponseModel, ShortText, Text
+from insights.types import (
+    Count,
+    Label,
+    Name,
+    OutTimestamp,
+    RequestModel,
+    ResponseModel,
+    ShortText,
+    Text,
+)
 
 SourceStatus = Literal["connected", "error"]
 ModelStatus = Literal["active", "inactive", "error"]
@@ -155,7 +164,7 @@ class SyncCreate(ResourceCreate):
     status: SyncStatus = "active"
     model_id: uuid.UUID
     destination_id: uuid.UUID
-    sync_mode: ShortText | None = None
+    sync_mode: Label | None = None
     schedule: ShortText | None = None
 
 
@@ -163,7 +172,7 @@ class SyncUpdate(ResourceUpdate):
     status: SyncStatus | None = None
     model_id: uuid.UUID | None = None
     destination_id: uuid.UUID | None = None
-    sync_mode: ShortText | None = None
+    sync_mode: Label | None = None
     schedule: ShortText | None = None
 
 
@@ -181,7 +190,7 @@ class AudienceSyncCreate(ResourceCreate):
     status: SyncStatus = "active"
     audience_id: uuid.UUID
     destination_id: uuid.UUID
-    sync_mode: ShortText | None = None
+    sync_mode: Label | None = None
     schedule: ShortText | None = None
 
 
@@ -189,7 +198,7 @@ class AudienceSyncUpdate(ResourceUpdate):
     status: SyncStatus | None = None
     audience_id: uuid.UUID | None = None
     destination_id: uuid.UUID | None = None
-    sync_mode: ShortText | None = None
+    sync_mode: Label | None = None
     schedule: ShortText | None = None
 
 

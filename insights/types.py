@@ -24,7 +24,10 @@ def format_timestamp(value: datetime) -> str:
 
 def _to_utc_seconds(value: datetime) -> datetime:
     # The API works at one-second resolution: what is stored is exactly what is read back.
-    return value.astimezone(UTC).replace(microsecond=0)
+    try:
+        return value.astimezone(UTC).replace(microsecond=0)
+    except OverflowError:  # 9999-12-31T23:00:00-05:00 is past the last representable year
+        raise ValueError("the timestamp is out of range") from None
 
 
 def _text_only(value: Any) -> Any:
@@ -39,11 +42,23 @@ InTimestamp = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidat
 # In responses.
 OutTimestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text cannot hold NUL; refusing it everywhere keeps both databases alike.
+    if "\x00" in value:
+        raise ValueError("text must not contain a NUL character")
+    return value
+
+
+# The largest value a BIGINT column holds.
+MAX_COUNT = 2**63 - 1
+
 # Strict: a number is not a name, "5" is not a count.
-Name = Annotated[str, Strict(), Field(min_length=1, max_length=255)]
-ShortText = Annotated[str, Strict(), Field(min_length=1, max_length=255)]
-Text = Annotated[str, Strict()]
-Count = Annotated[int, Strict(), Field(ge=0)]
+Name = Annotated[str, Strict(), Field(min_length=1, max_length=255), AfterValidator(_no_nul)]
+ShortText = Annotated[str, Strict(), Field(min_length=1, max_length=255), AfterValidator(_no_nul)]
+Label = Annotated[str, Strict(), Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
+Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
 
 
 class RequestModel(BaseModel):

@@ -19,7 +19,7 @@ from insights.auth import Principal, authenticate, needs_touch, touch_key
 from insights.db import transaction
 from insights.errors import BadRequest, Forbidden, NotFound, RateLimited, Unauthorized
 from insights.models import Workspace
-from insights.pagination import MAX_PAGE_SIZE, Page
+from insights.pagination import MAX_PAGE, MAX_PAGE_SIZE, Page
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
 
@@ -162,7 +162,7 @@ AdminAccess = Annotated[Access, Depends(require("admin"))]
 
 
 def _page(
-    page: Annotated[int, Query(ge=1, description="Page number, from 1.")] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 20,
 ) -> Page:
     return Page(page, page_size)

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from insights.api.deps import ReadAccess, SessionDep
-from insights.errors import BadRequest
 from insights.reports import params
 from insights.reports.activation_coverage import ActivationCoverageResponse, activation_coverage
 from insights.reports.audience_overlap import AudienceOverlapResponse, audience_overlap
@@ -75,21 +73,10 @@ def get_audience_overlap(
         allow_repeats=False,
     )
     return audience_overlap(
-        session, access.workspace_id, audience_ids=ids, min_count=parse_min_count(min_count)
+        session, access.workspace_id, audience_ids=ids, min_count=params.parse_min_count(min_count)
     )
 
 
 @router.get("/summary", response_model=SummaryResponse)
 def get_summary(workspace_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> Any:
     return summary(session, access.workspace_id)
-
-
-def parse_min_count(raw: str | None) -> int | None:
-    """The optional `min_count`: a whole number of at least 1."""
-    if raw is None:
-        return None
-    if not re.fullmatch(r"[0-9]+", raw) or int(raw) < 1:
-        raise BadRequest(
-            f"The min_count parameter must be a whole number of at least 1, not {raw!r}."
-        )
-    return int(raw)

@@ -116,3 +116,14 @@ def load_audiences(
         if audience_id not in by_id:
             raise NotFound(f"Audience {audience_id} was not found.")
     return [by_id[audience_id] for audience_id in audience_ids]
+
+
+def parse_min_count(raw: str | None) -> int | None:
+    """The optional `min_count`: a whole number of at least 1."""
+    if raw is None:
+        return None
+    if not _DIGITS.fullmatch(raw) or int(raw) < 1:
+        raise BadRequest(
+            f"The min_count parameter must be a whole number of at least 1, not {raw!r}."
+        )
+    return int(raw)

@@ -1,0 +1,135 @@
+"""The real `insights` command line (contract section 2, bootstrap; section 7, settings),
+run as a subprocess against both databases."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Api
+from sqlalchemy import create_engine, inspect, select, text
+
+from insights.models import ApiKey, Base, Workspace
+
+INSIGHTS = str(Path(sys.executable).parent / "insights")
+
+
+def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
+    env["INSIGHTS_DATABASE_URL"] = url
+    return subprocess.run(
+        [INSIGHTS, *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def json_line(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The one JSON object a bootstrap command prints, and nothing else on stdout."""
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1, result.stdout
+    value = json.loads(lines[0])
+    assert isinstance(value, dict)
+    return value
+
+
+def test_workspace_and_key_create_print_keys_that_work_with_their_scopes(
+    db: Any, client: Any
+) -> None:
+    created = json_line(
+        run_cli(db.url, "workspace", "create", "Acme Corp", "--timezone", "Europe/Paris")
+    )
+    assert set(created) == {"workspace_id", "api_key"}
+    workspace_id = created["workspace_id"]
+    assert str(uuid.UUID(workspace_id)) == workspace_id
+    assert created["api_key"].startswith("sk_live_") and len(created["api_key"]) >= 40
+    admin = Api(client, uuid.UUID(workspace_id), created["api_key"])
+    workspace = admin.get("").json()
+    assert (workspace["name"], workspace["timezone"]) == ("Acme Corp", "Europe/Paris")
+    assert [k["scope"] for k in admin.get("/api-keys").json()["data"]] == ["admin"]
+
+    write = json_line(
+        run_cli(
+            db.url, "key", "create", "--workspace", workspace_id, "--scope", "write", "--name", "x"
+        )
+    )
+    assert set(write) == {"id", "api_key"}
+    writer = Api(client, uuid.UUID(workspace_id), write["api_key"])
+    assert writer.post("/sources", json={"name": "S", "source_type": "pg"}).status_code == 201
+    assert writer.get("/api-keys").status_code == 403  # write does not manage keys
+    listed = {k["id"]: k for k in admin.get("/api-keys").json()["data"]}
+    assert (listed[write["id"]]["name"], listed[write["id"]]["scope"]) == ("x", "write")
+    assert listed[write["id"]]["key_prefix"] == write["api_key"][:12]
+
+    read = json_line(run_cli(db.url, "key", "create", "--workspace", workspace_id))
+    reader = Api(client, uuid.UUID(workspace_id), read["api_key"])  # the default scope: read
+    assert reader.get("/sources").status_code == 200
+    assert reader.post("/sources", json={"name": "S", "source_type": "pg"}).status_code == 403
+    with db.session() as session:
+        stored = session.scalars(select(ApiKey)).all()
+    raw_keys = {created["api_key"], write["api_key"], read["api_key"]}
+    assert len(stored) == 3
+    assert not raw_keys & {value for key in stored for value in (key.key_hash, key.key_prefix)}
+
+
+def test_unknown_timezone_is_an_error_and_creates_nothing(db: Any) -> None:
+    result = run_cli(db.url, "workspace", "create", "Acme", "--timezone", "Mars/Olympus")
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert "Mars/Olympus" in result.stderr
+    with db.session() as session:
+        assert session.scalars(select(Workspace)).all() == []
+
+
+def test_key_for_an_unknown_workspace_or_scope_is_an_error(db: Any) -> None:
+    missing = str(uuid.uuid4())
+    result = run_cli(db.url, "key", "create", "--workspace", missing)
+    assert result.returncode != 0 and result.stdout == ""
+    assert missing in result.stderr
+    result = run_cli(db.url, "key", "create", "--workspace", missing, "--scope", "root")
+    assert result.returncode != 0 and result.stdout == ""
+    assert "root" in result.stderr
+    with db.session() as session:
+        assert session.scalars(select(ApiKey)).all() == []
+
+
+@pytest.fixture
+def empty_url(db: Any, tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as `db`: a new SQLite file, or on PostgreSQL a new
+    schema that is the connection's whole search path (cheaper than CREATE DATABASE)."""
+    if db.kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"  # not the `db` fixture's insights.db
+        return
+    schema = f"cli_{uuid.uuid4().hex[:12]}"
+    with db.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{db.url}?options=-csearch_path%3D{schema}"
+    finally:
+        with db.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def test_migrate_creates_the_schema_on_an_empty_database(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    try:
+        assert inspect(engine).get_table_names() == []
+        result = run_cli(empty_url, "migrate")
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == ""
+        tables = set(inspect(engine).get_table_names())
+        assert set(Base.metadata.tables) <= tables
+        assert "alembic_version" in tables
+        with engine.connect() as conn:
+            heads = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert len(heads) == 1
+    finally:
+        engine.dispose()
+    # Running it again on an up-to-date database changes nothing and succeeds.
+    assert run_cli(empty_url, "migrate").returncode == 0
