@@ -15,11 +15,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from insights.api import evaluations, health, insights, resources, runs, workspaces
+from insights.api import evaluations, health, insights, members, resources, runs, workspaces
 from insights.api.deps import AppState
 from insights.dashboard import add_dashboard
 from insights.db import make_engine, make_sessionmakers
 from insights.errors import InsightsError, RateLimited, Unauthorized
+from insights.members import configure_bitmap_cache
 from insights.ratelimit import make_rate_limiter
 from insights.settings import Settings
 
@@ -36,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     engine = make_engine(settings.database_url, settings.db_pool_size)
     read, write = make_sessionmakers(engine)
+    configure_bitmap_cache(settings.bitmap_cache_bytes)
     limiter = make_rate_limiter(
         settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_per_second
     )
@@ -52,7 +54,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.insights = AppState(settings, engine, read, write, limiter)
-    for module in (health, workspaces, resources, runs, evaluations, insights):
+    for module in (health, workspaces, resources, runs, evaluations, members, insights):
         app.include_router(module.router)
     add_dashboard(app)  # the HTML pages and /static
     _add_error_handlers(app)

@@ -4,6 +4,7 @@ other modules register). Every command migrates the database before anything els
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -104,3 +105,70 @@ def create_key(settings: Settings, workspace_id: Any, scope: Scope, name: str) -
         api_key, raw = auth.mint_key(session, workspace_id, name, scope)
         key_id = api_key.id
     _print_json({"id": str(key_id), "api_key": raw})
+
+
+@main.command()
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(0.01, 100.0),
+    help="Multiplies the demo's counts (syncs, audiences, customers).",
+)
+@click.option("--seed", default=42, show_default=True, type=int, help="Same seed, same data.")
+@click.option(
+    "--serve/--no-serve",
+    "then_serve",
+    default=True,
+    show_default=True,
+    help="Start the service once the workspace is ready.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def demo(
+    ctx: click.Context, scale: float, seed: int, then_serve: bool, host: str, port: int
+) -> None:
+    """Build (or reuse) the demo workspace, print a read key for it as JSON, then serve."""
+    from insights.demo import ensure_demo
+
+    with write_session(ctx.obj) as session:
+        result = ensure_demo(session, scale=scale, seed=seed)
+    _print_json(result.as_json())
+    click.echo(result.hint(host, port), err=True)
+    if then_serve:
+        ctx.invoke(serve, host=host, port=port, workers=1)
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--workspace", "workspace_id", required=True, type=click.UUID)
+@click.option(
+    "--atomic/--no-atomic",
+    default=True,
+    show_default=True,
+    help="All or nothing; --no-atomic commits every 5,000 lines.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="A progress bar on stderr; by default for files over 1 MB.",
+)
+@click.pass_obj
+def import_command(
+    settings: Settings, file: Path, workspace_id: Any, atomic: bool, progress: bool | None
+) -> None:
+    """Import an NDJSON file of resources, runs and evaluations (one record a line)."""
+    from insights.importer import ImportFailed, import_file
+
+    try:
+        with write_session(settings) as session:
+            report = import_file(session, workspace_id, file, atomic=atomic, progress=progress)
+    except ImportFailed as exc:
+        raise click.ClickException(exc.message) from exc
+    _print_json(report.as_json())
+
+
+from insights.cli_members import members_group  # noqa: E402 - registers on `main`
+
+main.add_command(members_group)

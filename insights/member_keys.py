@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from insights.types import is_unicode_text
+
 MAX_KEY_LENGTH = 256
 
 
@@ -17,4 +19,6 @@ def member_key_problem(key: object) -> str | None:
         return "a member key must not contain a line break"
     if "\x00" in key:  # PostgreSQL text cannot hold it
         return "a member key must not contain a NUL character"
+    if not is_unicode_text(key):
+        return "a member key must not contain a lone surrogate"
     return None

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from insights.db import is_sqlite
 from insights.member_encoding import (
     KeyStage,
-    advance_next_member_id,
+    delete_ids,
+    dictionary_ids,
     lock_next_member_id,
     open_stage,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "AbstractBitMap",
     "BitMap",
     "BitmapCache",
+    "FrozenBitMap",
     "MemberEncoder",
     "Members",
     "apply_delta",
@@ -40,6 +42,7 @@ __all__ = [
     "current_bitmap",
     "current_bitmaps",
     "encode_keys",
+    "load_bitmaps",
     "store_bitmap",
     "union_cardinality",
 ]
@@ -64,7 +67,7 @@ class MemberEncoder:
         if not keys:
             return
         if self._stage is None:
-            self._stage = open_stage(self.session, self.workspace_id)
+            self._stage = open_stage(self.session, self.workspace_id, self.create)
         self._stage.add(keys)
 
     def finish(self) -> BitMap:
@@ -72,15 +75,11 @@ class MemberEncoder:
         if self._stage is None:
             return BitMap()
         stage, self._stage = self._stage, None
-        try:
-            if self.create:
-                first_id = lock_next_member_id(self.session, self.workspace_id)
-                created = stage.insert_new(first_id)
-                if created:
-                    advance_next_member_id(self.session, self.workspace_id, first_id + created)
-            return bitmap_from_ids(stage.fetch_ids())
-        finally:
-            stage.drop()
+        known, new_ranges = stage.finish()
+        bitmap = bitmap_from_ids(known)
+        for start, stop in new_ranges:
+            bitmap.add_range(start, stop)
+        return bitmap
 
 
 def encode_keys(
@@ -96,7 +95,7 @@ def encode_keys(
 
 def bitmap_from_ids(ids: NDArray[np.uint32]) -> BitMap:
     """A bitmap from unsorted IDs: a sorted array('I') is the fastest input pyroaring takes."""
-    ids = np.sort(ids.astype(np.uint32, copy=False), kind="stable")
+    ids = np.sort(ids.astype(np.uint32, copy=False))
     values = array("I")
     values.frombytes(ids.tobytes())
     return BitMap(values)
@@ -191,24 +190,34 @@ def current_bitmaps(
     session: Session, workspace_id: uuid.UUID, audience_ids: Sequence[uuid.UUID] | None
 ) -> dict[uuid.UUID, tuple[uuid.UUID, FrozenBitMap]]:
     """audience id -> (evaluation id, members) for those of `audience_ids` (None: every
-    audience) that have a member list; cached bitmaps are not read again."""
+    audience) that have a member list."""
     query = select(MemberBitmap.audience_id, MemberBitmap.evaluation_id).where(
         MemberBitmap.workspace_id == workspace_id
     )
     if audience_ids is not None:
         query = query.where(MemberBitmap.audience_id.in_(list(audience_ids)))
-    found: dict[uuid.UUID, tuple[uuid.UUID, FrozenBitMap]] = {}
+    evaluations = dict(session.execute(query).tuples().all())
+    bitmaps = load_bitmaps(session, workspace_id, evaluations)
+    return {audience: (evaluations[audience], bitmaps[audience]) for audience in evaluations}
+
+
+def load_bitmaps(
+    session: Session, workspace_id: uuid.UUID, evaluations: dict[uuid.UUID, uuid.UUID]
+) -> dict[uuid.UUID, FrozenBitMap]:
+    """audience id -> members, given each audience's current evaluation id (a caller that
+    already has those ids saves a query); cached bitmaps are not read again."""
+    found: dict[uuid.UUID, FrozenBitMap] = {}
     missing: dict[uuid.UUID, uuid.UUID] = {}
-    for audience_id, evaluation_id in session.execute(query):
+    for audience_id, evaluation_id in evaluations.items():
         cached = bitmap_cache.get((workspace_id, evaluation_id))
         if cached is None:
             missing[evaluation_id] = audience_id
         else:
-            found[audience_id] = (evaluation_id, cached)
+            found[audience_id] = cached
     for evaluation_id, data in _read_blobs(session, workspace_id, list(missing)):
         bitmap = FrozenBitMap.deserialize(data)
         bitmap_cache.put((workspace_id, evaluation_id), bitmap, len(data))
-        found[missing[evaluation_id]] = (evaluation_id, bitmap)
+        found[missing[evaluation_id]] = bitmap
     return found
 
 
@@ -258,30 +267,20 @@ def collect_garbage(
     session: Session, workspace_id: uuid.UUID, min_dead_fraction: float = GC_DEAD_FRACTION
 ) -> int:
     """Deletes dictionary keys that no audience's current members use, once they are at
-    least `min_dead_fraction` of the dictionary; returns how many were deleted."""
-    next_id = lock_next_member_id(session, workspace_id)
-    live = BitMap().union(*(b for _, b in current_bitmaps(session, workspace_id, None).values()))
+    least `min_dead_fraction` of the dictionary; returns how many were deleted.
+
+    Under the workspace row lock that encoding takes, so a key cannot go between being
+    looked up and its bitmap being stored. Every live ID is in the dictionary (only this
+    deletes keys), so the count minus the live IDs is the number of dead keys."""
+    lock_next_member_id(session, workspace_id)
+    bitmaps = [bitmap for _, bitmap in current_bitmaps(session, workspace_id, None).values()]
+    live = BitMap().union(*bitmaps)
     total = session.execute(
         select(func.count()).select_from(MemberKey).where(MemberKey.workspace_id == workspace_id)
     ).scalar_one()
     dead = total - len(live)
     if dead <= 0 or dead < min_dead_fraction * total:
         return 0
-    gaps = BitMap()
-    gaps.add_range(0, next_id)
-    gaps.difference_update(live)
-    return _delete_ids(session, workspace_id, gaps)
-
-
-def _delete_ids(session: Session, workspace_id: uuid.UUID, ids: BitMap) -> int:
-    stage_ids = np.frombuffer(ids.to_array(), dtype=np.uint32)
-    deleted = 0
-    for start in range(0, len(stage_ids), 10_000):
-        batch = [int(i) for i in stage_ids[start : start + 10_000]]
-        result = session.execute(
-            delete(MemberKey).where(
-                MemberKey.workspace_id == workspace_id, MemberKey.member_id.in_(batch)
-            )
-        )
-        deleted += int(result.rowcount)  # type: ignore[attr-defined]
-    return deleted
+    everything = bitmap_from_ids(dictionary_ids(session, workspace_id))
+    unused = np.frombuffer(everything.difference(live).to_array(), dtype=np.uint32)
+    return delete_ids(session, workspace_id, unused)

@@ -278,9 +278,14 @@ class MemberKey(Base):
     """The workspace's dictionary from member key to dense integer ID."""
 
     __tablename__ = "member_keys"
+    # No foreign key to workspaces: its per-row check doubles the cost of inserting ten
+    # million keys on PostgreSQL, and keys are only ever written under the workspace's row
+    # lock (insights.members), so the workspace exists.
+    # On SQLite the table is clustered on its primary key (WITHOUT ROWID): one B-tree less to
+    # write per key, and the key index then holds member_id, so a lookup needs no row.
     __table_args__ = (
-        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
         Index(None, "workspace_id", "key", unique=True),
+        {"sqlite_with_rowid": False},
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

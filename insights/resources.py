@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
+from insights import members
 from insights.derived import derived_fields
 from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind, referrers
@@ -109,6 +110,9 @@ def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID
             )
     table = kind.table
     session.execute(delete(table).where(table.workspace_id == workspace_id, table.id == rid))
+    if kind.path == "audiences":
+        # Its evaluations and bitmap went with it; keys nobody uses now may be collected.
+        members.collect_garbage(session, workspace_id)
 
 
 def _check_references(

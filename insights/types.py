@@ -47,7 +47,18 @@ def _no_nul(value: str) -> str:
     # PostgreSQL text cannot hold NUL; refusing it everywhere keeps both databases alike.
     if "\x00" in value:
         raise ValueError("text must not contain a NUL character")
+    if not is_unicode_text(value):
+        raise ValueError("text must not contain a lone surrogate (\\ud800-\\udfff)")
     return value
+
+
+def is_unicode_text(value: str) -> bool:
+    """False for a string with a lone surrogate, which JSON allows and UTF-8 cannot hold."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # The largest value a BIGINT column holds.

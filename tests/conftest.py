@@ -111,7 +111,10 @@ class Api:
         return f"/api/v1/workspaces/{self.workspace_id}"
 
     def headers(self, key: str | None = None) -> dict[str, str]:
-        return {"Authorization": f"Bearer {key or self.key}", "X-Workspace-ID": str(self.workspace_id)}
+        return {
+            "Authorization": f"Bearer {key or self.key}",
+            "X-Workspace-ID": str(self.workspace_id),
+        }
 
     def request(self, method: str, path: str, key: str | None = None, **kwargs: object):  # type: ignore[no-untyped-def]
         headers = {**self.headers(key), **kwargs.pop("headers", {})}  # type: ignore[dict-item]
@@ -159,7 +162,9 @@ def client(db: Database) -> Iterator[object]:
         yield test_client
 
 
-def new_workspace_api(db: Database, client: object, name: str = "Acme", timezone: str = "UTC") -> Api:
+def new_workspace_api(
+    db: Database, client: object, name: str = "Acme", timezone: str = "UTC"
+) -> Api:
     """A new workspace with an admin key, made the way the CLI makes them."""
     from insights import auth
 

@@ -108,7 +108,8 @@ def test_overlap_counts_over_http(api: Api) -> None:
     b = _audience_with_members(api, "B", ["k3", "k4", "k5"])
     body = api.get(f"{INSIGHTS}/audience-overlap", params={"audience_ids": f"{a},{b}"}).json()
     assert [(x["id"], x["name"], x["size"]) for x in body["audiences"]] == [
-        (a, "A", 4), (b, "B", 3)
+        (a, "A", 4),
+        (b, "B", 3),
     ]
     assert body["overlap"] == {"size": 2, "percent_of_first": 50.0, "percent_of_second": 66.7}
     assert body["union_size"] == 5
@@ -126,7 +127,8 @@ def test_sync_health_counts_runs_of_both_sync_kinds(api: Api) -> None:
     )
     start = datetime.now(UTC) - timedelta(hours=2)
     run = {
-        "status": "failed", "started_at": start.isoformat(),
+        "status": "failed",
+        "started_at": start.isoformat(),
         "completed_at": (start + timedelta(seconds=30)).isoformat(),
     }
     assert api.post(f"/syncs/{sync['id']}/runs", json=run).status_code == 201
@@ -140,13 +142,20 @@ def test_sync_health_counts_runs_of_both_sync_kinds(api: Api) -> None:
 def test_summary_and_coverage_answer_for_an_empty_workspace(api: Api) -> None:
     summary = api.get(f"{INSIGHTS}/summary").json()
     assert summary["syncs"] == {
-        "total": 0, "active": 0, "paused": 0, "error": 0, "rows_synced_today": 0
+        "total": 0,
+        "active": 0,
+        "paused": 0,
+        "error": 0,
+        "rows_synced_today": 0,
     }
     assert summary["audiences"] == {"total": 0, "active": 0, "total_members": 0}
     coverage = api.get(f"{INSIGHTS}/activation-coverage").json()
     assert coverage == {
-        "total_audiences": 0, "activated_audiences": 0, "unactivated_audiences": 0,
-        "destinations": [], "unactivated": [],
+        "total_audiences": 0,
+        "activated_audiences": 0,
+        "unactivated_audiences": 0,
+        "destinations": [],
+        "unactivated": [],
     }
 
 

@@ -16,6 +16,8 @@ def test_reports_never_import_fastapi_or_starlette() -> None:
         f"for name in {modules!r}: importlib.import_module(name)\n"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette')))"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
     assert len(modules) >= 6
     assert result.stdout.strip() == "[]"

@@ -43,8 +43,18 @@ def _sizes(items: list[dict[str, Any]]) -> list[Any]:
 def test_overlap_of_two_audiences(db: Database, workspace_id: uuid.UUID) -> None:
     report = _report(db, workspace_id, A=list(range(1, 11)), B=list(range(6, 21)))
     a, b = report["audiences"]
-    assert (a["name"], a["size"], a["exclusive_size"], a["percent_in_overlap"]) == ("A", 10, 5, 50.0)
-    assert (b["name"], b["size"], b["exclusive_size"], b["percent_in_overlap"]) == ("B", 15, 10, 33.3)
+    assert (a["name"], a["size"], a["exclusive_size"], a["percent_in_overlap"]) == (
+        "A",
+        10,
+        5,
+        50.0,
+    )
+    assert (b["name"], b["size"], b["exclusive_size"], b["percent_in_overlap"]) == (
+        "B",
+        15,
+        10,
+        33.3,
+    )
     assert report["overlap"] == {"size": 5, "percent_of_first": 50.0, "percent_of_second": 33.3}
     assert (report["union_size"], report["jaccard"], report["suppressed"]) == (20, 25.0, False)
     assert report["pairs"] == [
@@ -85,8 +95,10 @@ def test_overlap_of_three_audiences_rounds_half_up(db: Database, workspace_id: u
     assert [a["percent_in_overlap"] for a in report["audiences"]] == [6.3, 25.0, 12.5]
     assert report["overlap"] == {"size": 1, "percent_of_first": 6.3, "percent_of_second": 25.0}
     assert (report["union_size"], report["jaccard"]) == (24, 4.2)
-    pairs = [(p["size"], p["percent_of_first"], p["percent_of_second"], p["jaccard"])
-             for p in report["pairs"]]
+    pairs = [
+        (p["size"], p["percent_of_first"], p["percent_of_second"], p["jaccard"])
+        for p in report["pairs"]
+    ]
     assert pairs == [(2, 12.5, 50.0, 11.1), (1, 6.3, 12.5, 4.3), (2, 50.0, 25.0, 20.0)]
     assert [p["audience_ids"] for p in report["pairs"]] == [
         [ids[0], ids[1]],
@@ -95,9 +107,9 @@ def test_overlap_of_three_audiences_rounds_half_up(db: Database, workspace_id: u
     ]
     assert _sizes(report["distribution"]) == [21, 2, 1]
     names = {ids[0]: "A", ids[1]: "B", ids[2]: "C"}
-    assert [("".join(names[i] for i in r["audience_ids"]), r["size"]) for r in report["regions"]] == [
-        ("A", 14), ("B", 1), ("C", 6), ("AB", 1), ("AC", 0), ("BC", 1), ("ABC", 1)
-    ]
+    assert [
+        ("".join(names[i] for i in r["audience_ids"]), r["size"]) for r in report["regions"]
+    ] == [("A", 14), ("B", 1), ("C", 6), ("AB", 1), ("AC", 0), ("BC", 1), ("ABC", 1)]
 
 
 def test_overlap_of_five_audiences_with_an_empty_one(db: Database, workspace_id: uuid.UUID) -> None:
@@ -112,14 +124,20 @@ def test_overlap_of_five_audiences_with_an_empty_one(db: Database, workspace_id:
     )
     audiences = report["audiences"]
     assert [(a["size"], a["exclusive_size"]) for a in audiences] == [
-        (6, 4), (4, 1), (3, 1), (1, 1), (0, 0)
+        (6, 4),
+        (4, 1),
+        (3, 1),
+        (1, 1),
+        (0, 0),
     ]
     # E is empty: a percentage of it has no denominator.
     assert [a["percent_in_overlap"] for a in audiences] == [0.0, 0.0, 0.0, 0.0, None]
     assert report["overlap"] == {"size": 0, "percent_of_first": 0.0, "percent_of_second": 0.0}
     assert (report["union_size"], report["jaccard"]) == (10, 0.0)
-    pairs = [(p["size"], p["percent_of_first"], p["percent_of_second"], p["jaccard"])
-             for p in report["pairs"]]
+    pairs = [
+        (p["size"], p["percent_of_first"], p["percent_of_second"], p["jaccard"])
+        for p in report["pairs"]
+    ]
     assert pairs == [
         (2, 33.3, 50.0, 25.0),  # AB
         (1, 16.7, 33.3, 12.5),  # AC
@@ -262,7 +280,7 @@ def test_suppression_above_eight_audiences_keeps_only_zeros(
 def _field_cells(report: dict[str, Any]) -> list[tuple[Any, set[int]]]:
     """Every count of a report with the set of region masks it sums."""
     ids = [a["id"] for a in report["audiences"]]
-    n, full = len(ids), (1 << len(ids)) - 1
+    full = (1 << len(ids)) - 1
     masks = range(1, full + 1)
     cells = []
     for i, a in enumerate(report["audiences"]):
@@ -274,7 +292,9 @@ def _field_cells(report: dict[str, Any]) -> list[tuple[Any, set[int]]]:
         both = sum(1 << ids.index(x) for x in pair["audience_ids"])
         cells.append((pair["size"], {m for m in masks if m & both == both}))
     for entry in report["distribution"]:
-        cells.append((entry["size"], {m for m in masks if m.bit_count() == entry["audience_count"]}))
+        cells.append(
+            (entry["size"], {m for m in masks if m.bit_count() == entry["audience_count"]})
+        )
     for region in report["regions"]:
         cells.append((region["size"], {sum(1 << ids.index(x) for x in region["audience_ids"])}))
     return cells
@@ -300,8 +320,9 @@ def _rank(rows: list[list[Fraction]]) -> int:
     return len(basis)
 
 
-def _check_no_suppressed_count_is_derivable(report: dict[str, Any], truth: dict[str, Any],
-                                            min_count: int) -> None:
+def _check_no_suppressed_count_is_derivable(
+    report: dict[str, Any], truth: dict[str, Any], min_count: int
+) -> None:
     shown_cells, true_cells = _field_cells(report), _field_cells(truth)
     dim = (1 << len(report["audiences"])) - 1
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.errors import Conflict
-from insights.members import current_bitmaps
+from insights.errors import Conflict, NotFound
+from insights.members import load_bitmaps
+from insights.models import Audience, MemberBitmap
 from insights.reports.common import round_half_up
 from insights.reports.overlap_counts import OverlapCounts, count_overlap
 from insights.reports.overlap_suppression import Cell, region_vector, shown_cells
-from insights.reports.params import load_audiences
 
 
 class OverlapAudience(BaseModel):
@@ -71,24 +72,21 @@ def audience_overlap(
     With `min_count`, counts above 0 and below it are null, and so is every other count
     from which one of them could be worked out (see overlap_suppression), and every
     percentage whose numerator or denominator is null."""
-    audiences = load_audiences(session, workspace_id, audience_ids)
-    found = current_bitmaps(session, workspace_id, audience_ids)
-    for audience in audiences:
-        if audience.id not in found:
-            raise Conflict(f"Audience {audience.id} has no member list to compute overlap on.")
-    counts = count_overlap([found[audience_id][1] for audience_id in audience_ids])
+    names, evaluations = _audiences(session, workspace_id, audience_ids)
+    bitmaps = load_bitmaps(session, workspace_id, evaluations)
+    counts = count_overlap([bitmaps[audience_id] for audience_id in audience_ids])
     show = _suppress(counts, min_count)
     ids = list(audience_ids)
     return AudienceOverlapResponse(
         audiences=[
             OverlapAudience(
-                id=audience.id,
-                name=audience.name,
+                id=audience_id,
+                name=names[audience_id],
                 size=show.size(i),
                 exclusive_size=show.exclusive(i),
                 percent_in_overlap=_percent(show.overlap(), show.size(i)),
             )
-            for i, audience in enumerate(audiences)
+            for i, audience_id in enumerate(audience_ids)
         ],
         overlap=Overlap(
             size=show.overlap(),
@@ -110,6 +108,31 @@ def audience_overlap(
         ],
         suppressed=show.suppressed,
     )
+
+
+def _audiences(
+    session: Session, workspace_id: uuid.UUID, audience_ids: list[uuid.UUID]
+) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, uuid.UUID]]:
+    """Names and current member evaluations, in one query: a 404 for an unknown audience
+    (as params.load_audiences words it), a 409 for one without a member list."""
+    rows = session.execute(
+        select(Audience.id, Audience.name, MemberBitmap.evaluation_id)
+        .outerjoin(
+            MemberBitmap,
+            (MemberBitmap.workspace_id == Audience.workspace_id)
+            & (MemberBitmap.audience_id == Audience.id),
+        )
+        .where(Audience.workspace_id == workspace_id, Audience.id.in_(audience_ids))
+    ).all()
+    names = {row.id: row.name for row in rows}
+    evaluations = {row.id: row.evaluation_id for row in rows}
+    for audience_id in audience_ids:
+        if audience_id not in names:
+            raise NotFound(f"Audience {audience_id} was not found.")
+    for audience_id in audience_ids:
+        if evaluations[audience_id] is None:
+            raise Conflict(f"Audience {audience_id} has no member list to compute overlap on.")
+    return names, evaluations
 
 
 def _pair(show: _Shown, ids: list[uuid.UUID], i: int, j: int) -> OverlapPair:
@@ -177,33 +200,42 @@ class _Shown:
 
 def _suppress(counts: OverlapCounts, min_count: int | None) -> _Shown:
     """Every count as a cell over the regions, in priority order, through the rule."""
-    n, full = counts.n, (1 << counts.n) - 1
-    # Vectors are only needed when something may be suppressed; above 8 audiences there
-    # are none (see overlap_suppression).
-    dim = full if min_count and counts.regions is not None else 0
-    keys: list[tuple[str, int]] = []
-    cells: list[Cell] = []
-
-    def add(key: tuple[str, int], value: int, member: Callable[[int], bool]) -> None:
-        keys.append(key)
-        masks = [m for m in range(1, full + 1) if member(m)] if dim else []
-        cells.append(Cell(value, region_vector(dim, masks) if dim else None))
-
-    for i in range(n):
-        add(("size", i), counts.sizes[i], lambda m, i=i: bool(m >> i & 1))
-    add(("overlap", 0), counts.overlap, lambda m: m == full)
-    add(("union", 0), counts.union, lambda m: True)
-    for i in range(n):
-        add(("exclusive", i), counts.exclusive[i], lambda m, i=i: m == 1 << i)
-    for i, j in counts.pair_indexes():
-        pair = 1 << i | 1 << j
-        add(("pair", pair), counts.pairs[i, j], lambda m, p=pair: m & p == p)
-    for k in range(1, n + 1):
-        add(("distribution", k), counts.distribution[k - 1], lambda m, k=k: m.bit_count() == k)
+    n = counts.n
+    values: dict[tuple[str, int], int] = {("size", i): counts.sizes[i] for i in range(n)}
+    values[("overlap", 0)] = counts.overlap
+    values[("union", 0)] = counts.union
+    values.update({("exclusive", i): counts.exclusive[i] for i in range(n)})
+    values.update({("pair", 1 << i | 1 << j): counts.pairs[i, j] for i, j in counts.pair_indexes()})
+    values.update({("distribution", k): counts.distribution[k - 1] for k in range(1, n + 1)})
     if counts.regions is not None:
-        for mask in region_order(n):
-            add(("region", mask), counts.regions[mask], lambda m, r=mask: m == r)
-    return _Shown(counts, keys, shown_cells(cells, min_count) if min_count else [True] * len(cells))
+        values.update({("region", mask): counts.regions[mask] for mask in region_order(n)})
+    keys = list(values)
+    if not min_count:
+        return _Shown(counts, keys, [True] * len(keys))
+    # Vectors over the regions; above 8 audiences there are none (see overlap_suppression).
+    dim = (1 << n) - 1 if counts.regions is not None else 0
+    cells = [
+        Cell(values[key], region_vector(dim, _cell_masks(key, n)) if dim else None) for key in keys
+    ]
+    return _Shown(counts, keys, shown_cells(cells, min_count))
+
+
+def _cell_masks(key: tuple[str, int], n: int) -> list[int]:
+    """The regions (as masks) whose sum the count named by `key` is."""
+    kind, arg = key
+    full = (1 << n) - 1
+    every = range(1, full + 1)
+    if kind == "size":
+        return [mask for mask in every if mask >> arg & 1]
+    if kind == "pair":
+        return [mask for mask in every if mask & arg == arg]
+    if kind == "distribution":
+        return [mask for mask in every if mask.bit_count() == arg]
+    if kind == "union":
+        return list(every)
+    if kind == "overlap":
+        return [full]
+    return [1 << arg] if kind == "exclusive" else [arg]
 
 
 __all__: Sequence[str] = ["AudienceOverlapResponse", "audience_overlap", "region_order"]

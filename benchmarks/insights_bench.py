@@ -1,0 +1,242 @@
+"""Insights endpoints over HTTP against a large workspace, beside the /healthz floor.
+
+    python -m benchmarks.insights_bench --db sqlite|postgresql|both [--calls 50]
+
+Builds the workspace of benchmarks.bench_workspace in a fresh database (a temporary SQLite
+file, or a PostgreSQL database created on --pg-url and dropped after), starts the real
+service with uvicorn on a free port, and times each endpoint: median and p95 of --calls
+sequential requests after --warmup ones.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, select, text
+
+from benchmarks.bench_workspace import WORKSPACE_NAME, Shape, build_workspace
+from insights import auth
+from insights.db import make_engine, make_sessionmakers, migrate, transaction
+from insights.models import Workspace
+
+PG_ADMIN_URL = os.environ.get(
+    "INSIGHTS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+# The app factory uvicorn serves; another one can be measured the same way.
+APP = os.environ.get("INSIGHTS_BENCH_APP", "insights.app:create_app")
+# path -> median target in ms
+ENDPOINTS = {
+    "summary": 50,
+    "activation-coverage": 50,
+    "sync-health?days=7": 150,
+    "audience-trends?days=30": 150,
+}
+
+
+@dataclass
+class Timing:
+    path: str
+    median_ms: float
+    p95_ms: float
+
+
+@contextmanager
+def fresh_database(kind: str, keep: bool = False) -> Iterator[str]:
+    """The URL of an empty database, removed afterwards unless `keep`."""
+    if kind == "sqlite":
+        directory = tempfile.mkdtemp(prefix="insights-bench-")
+        try:
+            yield f"sqlite:///{Path(directory) / 'bench.db'}"
+        finally:
+            if not keep:
+                shutil.rmtree(directory)
+        return
+    name = f"insights_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        if not keep:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def kept_database(url: str) -> Iterator[str]:
+    yield url
+
+
+def existing_workspace(url: str) -> tuple[uuid.UUID, str]:
+    """The benchmark workspace of a kept database, and a new read key for it."""
+    engine = make_engine(url)
+    with transaction(make_sessionmakers(engine)[1]) as session:
+        query = select(Workspace.id).where(Workspace.name == WORKSPACE_NAME)
+        workspace_id = session.scalars(query).one()
+        _, key = auth.mint_key(session, workspace_id, "benchmark", "read")
+    engine.dispose()
+    return workspace_id, key
+
+
+def build(url: str, shape: Shape) -> tuple[uuid.UUID, str]:
+    migrate(url)
+    engine = make_engine(url)
+    started = time.perf_counter()
+    with transaction(make_sessionmakers(engine)[1]) as session:
+        workspace_id, key = build_workspace(session, shape)
+    if not url.startswith("sqlite"):
+        # What autovacuum does soon after a bulk load: statistics for the planner, and the
+        # visibility map that lets index-only scans skip the table.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+    print(f"  built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return workspace_id, key
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_service(url: str) -> Iterator[str]:
+    """The base URL of the service (uvicorn, one worker) on this database."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "INSIGHTS_DATABASE_URL": url,
+        "INSIGHTS_RATE_LIMIT_PER_MINUTE": "0",
+        "INSIGHTS_RATE_LIMIT_PER_SECOND": "0",
+        "INSIGHTS_LOG_LEVEL": "warning",
+    }
+    options = f"--factory --host 127.0.0.1 --port {port} --log-level warning"
+    command = [sys.executable, "-m", "uvicorn", APP, *options.split()]
+    server = subprocess.Popen(command, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(base, server)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base: str, server: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("the service exited during startup")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    raise RuntimeError("the service did not start within 60 s")
+
+
+def measure(client: httpx.Client, path: str, calls: int, warmup: int) -> Timing:
+    for _ in range(warmup):
+        client.get(path).raise_for_status()
+    samples = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, round(0.95 * (len(samples) - 1)))]
+    return Timing(path, statistics.median(samples), p95)
+
+
+def run(kind: str, shape: Shape, args: argparse.Namespace) -> list[Timing]:
+    database = kept_database(args.url) if args.url else fresh_database(kind, args.keep)
+    with database as url:
+        if args.url:
+            workspace_id, key = existing_workspace(url)
+        else:
+            print(f"{kind}: building {shape}", file=sys.stderr)
+            workspace_id, key = build(url, shape)
+        if args.keep:
+            print(f"  kept: INSIGHTS_DATABASE_URL={url} workspace {workspace_id}", file=sys.stderr)
+        with running_service(url) as base:
+            headers = {"Authorization": f"Bearer {key}", "X-Workspace-ID": str(workspace_id)}
+            with httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+                return measure_all(client, workspace_id, args.calls, args.warmup)
+
+
+def measure_all(
+    client: httpx.Client, workspace_id: uuid.UUID, calls: int, warmup: int
+) -> list[Timing]:
+    """Each endpoint, between two measurements of the /healthz floor."""
+    timings = [measure(client, "/healthz", calls, warmup)]
+    prefix = f"/api/v1/workspaces/{workspace_id}/insights/"
+    for path in ENDPOINTS:
+        timing = measure(client, prefix + path, calls, warmup)
+        timings.append(Timing(path, timing.median_ms, timing.p95_ms))
+    timings.append(measure(client, "/healthz", calls, warmup))
+    return timings
+
+
+def table(kind: str, timings: list[Timing]) -> str:
+    floor = min(t.median_ms for t in timings if t.path == "/healthz")
+    lines = [
+        f"| {kind} | median ms | p95 ms | x /healthz | target (median) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for timing in timings:
+        target = ENDPOINTS.get(timing.path)
+        verdict = (
+            ""
+            if target is None
+            else (f"< {target} ms {'ok' if timing.median_ms < target else 'MISSED'}")
+        )
+        lines.append(
+            f"| {timing.path} | {timing.median_ms:.1f} | {timing.p95_ms:.1f} | "
+            f"{timing.median_ms / floor:.1f} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--syncs", type=int, default=Shape.syncs)
+    parser.add_argument("--runs", type=int, default=Shape.runs)
+    parser.add_argument("--audiences", type=int, default=Shape.audiences)
+    parser.add_argument("--universe", type=int, default=Shape.universe)
+    parser.add_argument("--keep", action="store_true", help="keep the database, print its URL")
+    parser.add_argument("--url", help="measure a kept database instead of building one")
+    args = parser.parse_args()
+    shape = Shape(
+        syncs=args.syncs, runs=args.runs, audiences=args.audiences, universe=args.universe
+    )
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    if args.url:
+        kinds = ("sqlite" if args.url.startswith("sqlite") else "postgresql",)
+    for kind in kinds:
+        print(table(kind, run(kind, shape, args)) + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
