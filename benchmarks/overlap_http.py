@@ -1,0 +1,171 @@
+"""The audience-overlap endpoint over HTTP at CDP scale, beside the /healthz floor.
+
+    python -m benchmarks.overlap_http --db sqlite|postgresql|both [--members 10000000]
+                                      [--calls 50] [--warmup 5] [--no-eight]
+
+In a fresh database per kind (benchmarks.overlap.fresh_database: a temporary SQLite file, or
+a PostgreSQL database `overlap_bench_*` on INSIGHTS_BENCH_PG_URL, dropped after) it stores two
+audiences of --members random IDs out of a universe twice that size, and six more of 1/10 to
+~4/10 of that size (the 8 audiences of benchmarks.overlap), directly through the library
+(`Bench.store_random`, no HTTP upload), and mints a read key. Then it starts the real service
+(uvicorn, one worker, 127.0.0.1, a free port, rate limits off; benchmarks.insights_bench's
+harness) twice and times --calls sequential requests after --warmup ones on one keep-alive
+httpx client:
+
+1. the default bitmap cache: GET /healthz (the floor of an HTTP round trip), GET of one
+   audience (the floor of an authenticated call: key check, one row, a response model), the
+   overlap of the two audiences with their bitmaps cached in the service process, the overlap
+   of 8 audiences (255 regions), and /healthz again;
+2. INSIGHTS_BITMAP_CACHE_BYTES=0: every call reads and deserialises the blobs from the
+   database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+import numpy as np
+
+from benchmarks.insights_bench import Timing, measure, running_service
+from benchmarks.overlap import Bench, fresh_database, load
+from insights import auth
+from insights.db import migrate, transaction
+
+# label -> median target in ms
+TARGETS = {
+    "overlap 2 audiences, cached": 5,
+    "overlap 2 audiences, from database": 15,
+    "overlap 8 audiences, cached": 250,
+}
+
+
+@contextmanager
+def service(url: str, cache_bytes: int | None) -> Iterator[str]:
+    """benchmarks.insights_bench.running_service, with the service's bitmap cache bound set
+    (it passes this process's environment on to uvicorn); None keeps the default."""
+    name = "INSIGHTS_BITMAP_CACHE_BYTES"
+    saved = os.environ.get(name)
+    if cache_bytes is not None:
+        os.environ[name] = str(cache_bytes)
+    try:
+        with running_service(url) as base:
+            yield base
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
+def build(url: str, n: int, eight: bool) -> tuple[uuid.UUID, str, list[uuid.UUID]]:
+    """The workspace, a read key, and its audiences: the pair first, then (with `eight`) the
+    six smaller ones benchmarks.overlap adds for its 8-audience report."""
+    migrate(url)
+    started = time.perf_counter()
+    bench = Bench(url, n, runs=0)
+    universe = 2 * n
+    with transaction(bench.write) as session:
+        audiences = [bench.store_random(session, name, n, universe) for name in ("R1", "R2")]
+    if eight:
+        sizes = np.linspace(n // 10, n, 18).astype(int)[:6]
+        with transaction(bench.write) as session:
+            audiences += [
+                bench.store_random(session, f"X{i}", int(size), universe)
+                for i, size in enumerate(sizes)
+            ]
+    with transaction(bench.write) as session:
+        _, key = auth.mint_key(session, bench.ws, "benchmark", "read")
+    workspace_id = bench.ws
+    bench.engine.dispose()
+    print(f"  built in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return workspace_id, key, audiences
+
+
+def timed(client: httpx.Client, label: str, path: str, args: argparse.Namespace) -> Timing:
+    timing = measure(client, path, args.calls, args.warmup)
+    return Timing(label, timing.median_ms, timing.p95_ms)
+
+
+def run(kind: str, args: argparse.Namespace) -> list[Timing]:
+    with fresh_database(kind) as url:
+        n = args.members
+        print(f"{kind}: 2 audiences of {n:,} random members out of {2 * n:,}", file=sys.stderr)
+        workspace_id, key, audiences = build(url, n, not args.no_eight)
+        print(f"  {load()}", file=sys.stderr)
+        headers = {"Authorization": f"Bearer {key}", "X-Workspace-ID": str(workspace_id)}
+        prefix = f"/api/v1/workspaces/{workspace_id}/insights/audience-overlap?audience_ids="
+        pair = prefix + ",".join(str(a) for a in audiences[:2])
+        eight = prefix + ",".join(str(a) for a in audiences[:8]) if len(audiences) >= 8 else None
+        timings = []
+        with (
+            service(url, None) as base,
+            httpx.Client(base_url=base, headers=headers, timeout=120) as client,
+        ):
+            check(client, pair)
+            timings.append(measure(client, "/healthz", args.calls, args.warmup))
+            one = f"/api/v1/workspaces/{workspace_id}/audiences/{audiences[0]}"
+            timings.append(timed(client, "GET one audience (authenticated floor)", one, args))
+            timings.append(timed(client, "overlap 2 audiences, cached", pair, args))
+            if eight:
+                timings.append(timed(client, "overlap 8 audiences, cached", eight, args))
+            timings.append(measure(client, "/healthz", args.calls, args.warmup))
+        with (
+            service(url, 0) as base,
+            httpx.Client(base_url=base, headers=headers, timeout=120) as client,
+        ):
+            timings.append(timed(client, "overlap 2 audiences, from database", pair, args))
+            if eight:
+                timings.append(timed(client, "overlap 8 audiences, from database", eight, args))
+        print(f"  {load()}", file=sys.stderr)
+        return timings
+
+
+def check(client: httpx.Client, path: str) -> None:
+    """One call, to show the endpoint answers what the benchmark thinks it measures."""
+    response = client.get(path)
+    response.raise_for_status()
+    print(f"  response: {len(response.content):,} bytes: {response.text[:300]}", file=sys.stderr)
+
+
+def table(kind: str, timings: list[Timing]) -> str:
+    floor = min(t.median_ms for t in timings if t.path == "/healthz")
+    lines = [
+        f"| {kind} | median ms | p95 ms | x /healthz | target (median) |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for timing in timings:
+        target = TARGETS.get(timing.path)
+        verdict = (
+            ""
+            if target is None
+            else f"< {target} ms {'ok' if timing.median_ms < target else 'MISSED'}"
+        )
+        lines.append(
+            f"| {timing.path} | {timing.median_ms:.2f} | {timing.p95_ms:.2f} | "
+            f"{timing.median_ms / floor:.1f} | {verdict} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--members", type=int, default=10_000_000)
+    parser.add_argument("--calls", type=int, default=50)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--no-eight", action="store_true", help="skip the 8-audience overlap")
+    args = parser.parse_args()
+    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
+    for kind in kinds:
+        print(table(kind, run(kind, args)) + "\n", flush=True)
+
+
+if __name__ == "__main__":
+    main()
