@@ -84,6 +84,26 @@ def build_workspace(session: Session, shape: Shape, seed: int = 1) -> tuple[uuid
     workspace = auth.create_workspace(session, WORKSPACE_NAME, TIMEZONE)
     _, key = auth.mint_key(session, workspace.id, "benchmark", "read")
     rows, now = _Rows(session, workspace.id, seed), utcnow().replace(microsecond=0)
+    sources, models, destinations = _warehouse(rows)
+    audiences = _audiences(session, rows, shape, now)
+    syncs = _syncs(rows, shape, models, audiences, destinations)
+    _runs(session, rows, SyncRun, syncs, shape.runs, shape.days, now)
+    loaders = rows.add(
+        Loader,
+        shape.loaders,
+        lambda i: {
+            "name": f"Loader {i}",
+            "loader_type": "s3",
+            "status": "active",
+            "source_id": sources[i % 3].id,
+        },
+    )
+    _runs(session, rows, LoaderRun, loaders, shape.loaders * shape.days * 24, shape.days, now)
+    return workspace.id, key
+
+
+def _warehouse(rows: _Rows) -> tuple[list[Any], list[Any], list[Any]]:
+    """3 sources, 20 models, 20 destinations (one in error)."""
     sources = rows.add(
         Source,
         3,
@@ -103,21 +123,7 @@ def build_workspace(session: Session, shape: Shape, seed: int = 1) -> tuple[uuid
             "status": "error" if i == 7 else "connected",
         },
     )
-    audiences = _audiences(session, rows, shape, now)
-    syncs = _syncs(rows, shape, models, audiences, destinations)
-    _runs(session, rows, SyncRun, syncs, shape.runs, shape.days, now)
-    loaders = rows.add(
-        Loader,
-        shape.loaders,
-        lambda i: {
-            "name": f"Loader {i}",
-            "loader_type": "s3",
-            "status": "active",
-            "source_id": sources[i % 3].id,
-        },
-    )
-    _runs(session, rows, LoaderRun, loaders, shape.loaders * shape.days * 24, shape.days, now)
-    return workspace.id, key
+    return sources, models, destinations
 
 
 def _syncs(
