@@ -394,8 +394,17 @@ def upgrade() -> None:
             unique=False,
         )
         batch_op.create_index(
-            batch_op.f("ix_sync_runs_workspace_id_sync_id_started_at"),
-            ["workspace_id", "sync_id", "started_at"],
+            "ix_sync_runs_window",
+            [
+                "workspace_id",
+                "sync_id",
+                "started_at",
+                "status",
+                "completed_at",
+                "rows_created",
+                "rows_updated",
+                "rows_deleted",
+            ],
             unique=False,
         )
         batch_op.create_index(
@@ -408,7 +417,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_sync_runs_workspace_id_sync_id_completed_at"))
-        batch_op.drop_index(batch_op.f("ix_sync_runs_workspace_id_sync_id_started_at"))
+        batch_op.drop_index("ix_sync_runs_window")
         batch_op.drop_index(batch_op.f("ix_sync_runs_workspace_id_completed_at"))
 
     op.drop_table("sync_runs")
