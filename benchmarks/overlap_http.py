@@ -33,7 +33,7 @@ from contextlib import contextmanager
 import httpx
 import numpy as np
 
-from benchmarks.insights_bench import Timing, measure, running_service
+from benchmarks.insights_bench import Timing, measure, running_service, table
 from benchmarks.overlap import Bench, fresh_database, load
 from insights import auth
 from insights.db import migrate, transaction
@@ -134,26 +134,6 @@ def check(client: httpx.Client, path: str) -> None:
     print(f"  response: {len(response.content):,} bytes: {response.text[:300]}", file=sys.stderr)
 
 
-def table(kind: str, timings: list[Timing]) -> str:
-    floor = min(t.median_ms for t in timings if t.path == "/healthz")
-    lines = [
-        f"| {kind} | median ms | p95 ms | x /healthz | target (median) |",
-        "|---|---:|---:|---:|---|",
-    ]
-    for timing in timings:
-        target = TARGETS.get(timing.path)
-        verdict = (
-            ""
-            if target is None
-            else f"< {target} ms {'ok' if timing.median_ms < target else 'MISSED'}"
-        )
-        lines.append(
-            f"| {timing.path} | {timing.median_ms:.2f} | {timing.p95_ms:.2f} | "
-            f"{timing.median_ms / floor:.1f} | {verdict} |"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
@@ -164,7 +144,7 @@ def main() -> None:
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
-        print(table(kind, run(kind, args)) + "\n", flush=True)
+        print(table(kind, run(kind, args), TARGETS, places=2) + "\n", flush=True)
 
 
 if __name__ == "__main__":
