@@ -56,17 +56,18 @@ class Timing:
 
 
 @contextmanager
-def fresh_database(kind: str, keep: bool = False) -> Iterator[str]:
-    """The URL of an empty database, removed afterwards unless `keep`."""
+def fresh_database(kind: str, keep: bool = False, prefix: str = "insights_bench") -> Iterator[str]:
+    """The URL of an empty database, removed afterwards unless `keep`. Each benchmark has its
+    own name prefix, so that no other benchmark's clean-up takes its database."""
     if kind == "sqlite":
-        directory = tempfile.mkdtemp(prefix="insights-bench-")
+        directory = tempfile.mkdtemp(prefix=f"{prefix}-")
         try:
             yield f"sqlite:///{Path(directory) / 'bench.db'}"
         finally:
             if not keep:
                 shutil.rmtree(directory)
         return
-    name = f"insights_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))

@@ -17,19 +17,18 @@ import argparse
 import itertools
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from benchmarks import insights_bench
 from insights import members
 from insights.db import is_sqlite, make_engine, make_sessionmakers, migrate, transaction
 from insights.evaluations import record_member_evaluation
@@ -46,22 +45,9 @@ BATCH = 100_000
 
 @contextmanager
 def fresh_database(kind: str) -> Iterator[str]:
-    """The URL of an empty database, removed afterwards (its own name prefix, so that no
-    other benchmark's clean-up takes it)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory(prefix="overlap-bench-") as directory:
-            yield f"sqlite:///{Path(directory) / 'bench.db'}"
-        return
-    name = f"overlap_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    """An empty database of this benchmark's own, removed afterwards."""
+    with insights_bench.fresh_database(kind, prefix="overlap_bench") as url:
+        yield url
 
 
 def member_keys(indexes: np.ndarray) -> bytes:
