@@ -33,17 +33,9 @@ class Conflict(InsightsError):
     status_code = 409
 
 
-class PayloadTooLarge(InsightsError):
-    status_code = 413
-
-
 class RateLimited(InsightsError):
     status_code = 429
 
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
-
-
-class DatabaseUnavailable(InsightsError):
-    status_code = 503

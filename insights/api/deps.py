@@ -1,5 +1,6 @@
 """Request dependencies: the session of a request, the caller's key checked in the
-contract's order (401, 400, 403, rate limit, 404), and pagination."""
+contract's order (401, 400, 403, rate limit; the routes' own 404s come after), and
+pagination."""
 
 from __future__ import annotations
 
