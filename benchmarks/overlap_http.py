@@ -1,23 +1,25 @@
-"""The audience-overlap endpoint over HTTP at CDP scale, beside the /healthz floor.
+"""The audience-overlap and summary endpoints over HTTP at CDP scale, beside two floors.
 
     python -m benchmarks.overlap_http --db sqlite|postgresql|both [--members 10000000]
-                                      [--calls 50] [--warmup 5] [--no-eight]
+                                      [--calls 50] [--warmup 5] [--pair-only]
 
 In a fresh database per kind (benchmarks.overlap.fresh_database: a temporary SQLite file, or
 a PostgreSQL database `overlap_bench_*` on INSIGHTS_BENCH_PG_URL, dropped after) it stores two
-audiences of --members random IDs out of a universe twice that size, and six more of 1/10 to
-~4/10 of that size (the 8 audiences of benchmarks.overlap), directly through the library
+active audiences of --members random IDs out of a universe twice that size and 18 more of
+1/10 to all of that size (the audiences of benchmarks.overlap), directly through the library
 (`Bench.store_random`, no HTTP upload), and mints a read key. Then it starts the real service
 (uvicorn, one worker, 127.0.0.1, a free port, rate limits off; benchmarks.insights_bench's
 harness) twice and times --calls sequential requests after --warmup ones on one keep-alive
 httpx client:
 
-1. the default bitmap cache: GET /healthz (the floor of an HTTP round trip), GET of one
-   audience (the floor of an authenticated call: key check, one row, a response model), the
-   overlap of the two audiences with their bitmaps cached in the service process, the overlap
-   of 8 audiences (255 regions), and /healthz again;
+1. the default caches: GET /healthz (the floor of an HTTP round trip), GET of one audience
+   (the floor of an authenticated call: key check, one row, a response model), the overlap
+   of the two audiences with their bitmaps cached in the service process, the overlap of the
+   first 8 audiences (255 regions), the summary (whose total_members is the union of all 20;
+   after the first call the count itself is cached), and /healthz again;
 2. INSIGHTS_BITMAP_CACHE_BYTES=0: every call reads and deserialises the blobs from the
-   database.
+   database (on PostgreSQL over the request's connection and INSIGHTS_BITMAP_READ_CONNECTIONS
+   more) and the summary unions all 20 again.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ TARGETS = {
     "overlap 2 audiences, cached": 5,
     "overlap 2 audiences, from database": 15,
     "overlap 8 audiences, cached": 250,
+    "overlap 8 audiences, from database": 250,
+    "summary, 20 audiences, cached": 100,
+    "summary, 20 audiences, from database": 100,
 }
 
 
@@ -64,17 +69,18 @@ def service(url: str, cache_bytes: int | None) -> Iterator[str]:
             os.environ[name] = saved
 
 
-def build(url: str, n: int, eight: bool) -> tuple[uuid.UUID, str, list[uuid.UUID]]:
-    """The workspace, a read key, and its audiences: the pair first, then (with `eight`) the
-    six smaller ones benchmarks.overlap adds for its 8-audience report."""
+def build(url: str, n: int, many: bool) -> tuple[uuid.UUID, str, list[uuid.UUID]]:
+    """The workspace, a read key, and its active audiences: the pair first, then (with
+    `many`) the 18 of 1/10 to all of n that benchmarks.overlap adds (its 8-audience report
+    takes the first six, the summary's union all 20)."""
     migrate(url)
     started = time.perf_counter()
     bench = Bench(url, n, runs=0)
     universe = 2 * n
     with transaction(bench.write) as session:
         audiences = [bench.store_random(session, name, n, universe) for name in ("R1", "R2")]
-    if eight:
-        sizes = np.linspace(n // 10, n, 18).astype(int)[:6]
+    if many:
+        sizes = np.linspace(n // 10, n, 18).astype(int)
         with transaction(bench.write) as session:
             audiences += [
                 bench.store_random(session, f"X{i}", int(size), universe)
@@ -97,12 +103,13 @@ def run(kind: str, args: argparse.Namespace) -> list[Timing]:
     with fresh_database(kind) as url:
         n = args.members
         print(f"{kind}: 2 audiences of {n:,} random members out of {2 * n:,}", file=sys.stderr)
-        workspace_id, key, audiences = build(url, n, not args.no_eight)
+        workspace_id, key, audiences = build(url, n, not args.pair_only)
         print(f"  {load()}", file=sys.stderr)
         headers = {"Authorization": f"Bearer {key}", "X-Workspace-ID": str(workspace_id)}
         prefix = f"/api/v1/workspaces/{workspace_id}/insights/audience-overlap?audience_ids="
         pair = prefix + ",".join(str(a) for a in audiences[:2])
         eight = prefix + ",".join(str(a) for a in audiences[:8]) if len(audiences) >= 8 else None
+        summary = f"/api/v1/workspaces/{workspace_id}/insights/summary" if eight else None
         timings = []
         with (
             service(url, None) as base,
@@ -113,16 +120,18 @@ def run(kind: str, args: argparse.Namespace) -> list[Timing]:
             one = f"/api/v1/workspaces/{workspace_id}/audiences/{audiences[0]}"
             timings.append(timed(client, "GET one audience (authenticated floor)", one, args))
             timings.append(timed(client, "overlap 2 audiences, cached", pair, args))
-            if eight:
+            if eight and summary:
                 timings.append(timed(client, "overlap 8 audiences, cached", eight, args))
+                timings.append(timed(client, "summary, 20 audiences, cached", summary, args))
             timings.append(measure(client, "/healthz", args.calls, args.warmup))
         with (
             service(url, 0) as base,
             httpx.Client(base_url=base, headers=headers, timeout=120) as client,
         ):
             timings.append(timed(client, "overlap 2 audiences, from database", pair, args))
-            if eight:
+            if eight and summary:
                 timings.append(timed(client, "overlap 8 audiences, from database", eight, args))
+                timings.append(timed(client, "summary, 20 audiences, from database", summary, args))
         print(f"  {load()}", file=sys.stderr)
         return timings
 
@@ -140,7 +149,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=10_000_000)
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--no-eight", action="store_true", help="skip the 8-audience overlap")
+    parser.add_argument(
+        "--pair-only", action="store_true", help="only the pair: no 8-audience overlap, no summary"
+    )
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from insights.api import evaluations, health, insights, members, resources, runs, workspaces
 from insights.api.deps import AppState
+from insights.bitmap_reads import PARALLEL_READS, parallel_reads
 from insights.dashboard import add_dashboard
 from insights.db import make_engine, make_sessionmakers
 from insights.errors import InsightsError, RateLimited, Unauthorized
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = make_engine(settings.database_url, settings.db_pool_size)
     read, write = make_sessionmakers(engine)
     configure_bitmap_cache(settings.bitmap_cache_bytes)
+    parallel = parallel_reads(settings.database_url, settings.bitmap_read_connections)
+    if parallel is not None:
+        read.configure(info={PARALLEL_READS: parallel})  # read-only sessions only
     limiter = make_rate_limiter(
         settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_per_second
     )
@@ -45,6 +49,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        if parallel is not None:
+            parallel.dispose()
         engine.dispose()
 
     app = FastAPI(

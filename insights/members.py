@@ -6,9 +6,8 @@ import threading
 import uuid
 from array import array
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from itertools import islice
-from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -16,7 +15,7 @@ from pyroaring import AbstractBitMap, BitMap, FrozenBitMap
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from insights.db import is_sqlite
+from insights.bitmap_reads import read_blobs
 from insights.member_encoding import (
     KeyStage,
     delete_ids,
@@ -41,9 +40,11 @@ __all__ = [
     "configure_bitmap_cache",
     "current_bitmap",
     "current_bitmaps",
+    "current_evaluations",
     "encode_keys",
     "load_bitmaps",
     "store_bitmap",
+    "union_cache",
     "union_cardinality",
 ]
 
@@ -150,13 +151,47 @@ class BitmapCache:
         return len(self._entries)
 
 
+class CountCache:
+    """Counts by a key naming the immutable inputs they came from, so they never go stale;
+    the least recently used beyond `max_entries` go."""
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> int | None:
+        with self._lock:
+            if key not in self._entries:
+                return None
+            self._entries.move_to_end(key)
+            return self._entries[key]
+
+    def put(self, key: Hashable, count: int) -> None:
+        with self._lock:
+            self._entries[key] = count
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 bitmap_cache = BitmapCache(Settings.model_fields["bitmap_cache_bytes"].default)
+# Unions of many audiences (the summary's total_members), by workspace and evaluation set.
+union_cache = CountCache(1024)
 
 
 def configure_bitmap_cache(max_bytes: int) -> None:
     """Sets the process's cache bound (Settings.bitmap_cache_bytes), dropping what is cached."""
     bitmap_cache.max_bytes = max_bytes
     bitmap_cache.clear()
+    union_cache.clear()
 
 
 def store_bitmap(
@@ -191,33 +226,47 @@ def current_bitmaps(
 ) -> dict[uuid.UUID, tuple[uuid.UUID, FrozenBitMap]]:
     """audience id -> (evaluation id, members) for those of `audience_ids` (None: every
     audience) that have a member list."""
+    return _load(session, workspace_id, current_evaluations(session, workspace_id, audience_ids))
+
+
+def current_evaluations(
+    session: Session, workspace_id: uuid.UUID, audience_ids: Sequence[uuid.UUID] | None
+) -> dict[uuid.UUID, uuid.UUID]:
+    """audience id -> the evaluation its stored member list came from."""
     query = select(MemberBitmap.audience_id, MemberBitmap.evaluation_id).where(
         MemberBitmap.workspace_id == workspace_id
     )
     if audience_ids is not None:
         query = query.where(MemberBitmap.audience_id.in_(list(audience_ids)))
-    evaluations = dict(session.execute(query).tuples().all())
-    bitmaps = load_bitmaps(session, workspace_id, evaluations)
-    return {audience: (evaluations[audience], bitmaps[audience]) for audience in evaluations}
+    return dict(session.execute(query).tuples().all())
 
 
 def load_bitmaps(
     session: Session, workspace_id: uuid.UUID, evaluations: dict[uuid.UUID, uuid.UUID]
 ) -> dict[uuid.UUID, FrozenBitMap]:
     """audience id -> members, given each audience's current evaluation id (a caller that
-    already has those ids saves a query); cached bitmaps are not read again."""
-    found: dict[uuid.UUID, FrozenBitMap] = {}
-    missing: dict[uuid.UUID, uuid.UUID] = {}
+    already has those ids saves a query); cached bitmaps are not read again. An audience
+    deleted since its evaluation was looked up is left out."""
+    loaded = _load(session, workspace_id, evaluations)
+    return {audience: bitmap for audience, (_, bitmap) in loaded.items()}
+
+
+def _load(
+    session: Session, workspace_id: uuid.UUID, evaluations: dict[uuid.UUID, uuid.UUID]
+) -> dict[uuid.UUID, tuple[uuid.UUID, FrozenBitMap]]:
+    found: dict[uuid.UUID, tuple[uuid.UUID, FrozenBitMap]] = {}
+    missing: list[uuid.UUID] = []
     for audience_id, evaluation_id in evaluations.items():
         cached = bitmap_cache.get((workspace_id, evaluation_id))
         if cached is None:
-            missing[evaluation_id] = audience_id
+            missing.append(audience_id)
         else:
-            found[audience_id] = cached
-    for evaluation_id, data in _read_blobs(session, workspace_id, list(missing)):
+            found[audience_id] = (evaluation_id, cached)
+    # A list replaced meanwhile comes back newer than `evaluations` says (see read_blobs).
+    for audience_id, evaluation_id, data in read_blobs(session, workspace_id, missing):
         bitmap = FrozenBitMap.deserialize(data)
         bitmap_cache.put((workspace_id, evaluation_id), bitmap, len(data))
-        found[missing[evaluation_id]] = bitmap
+        found[audience_id] = (evaluation_id, bitmap)
     return found
 
 
@@ -228,39 +277,22 @@ def current_bitmap(
     return current_bitmaps(session, workspace_id, [audience_id]).get(audience_id)
 
 
-def _read_blobs(
-    session: Session, workspace_id: uuid.UUID, evaluation_ids: list[uuid.UUID]
-) -> list[tuple[uuid.UUID, bytes]]:
-    if not evaluation_ids:
-        return []
-    if is_sqlite(session):
-        query = select(MemberBitmap.evaluation_id, MemberBitmap.data).where(
-            MemberBitmap.workspace_id == workspace_id,
-            MemberBitmap.evaluation_id.in_(evaluation_ids),
-        )
-        return [(row[0], row[1]) for row in session.execute(query)]
-    # psycopg's binary protocol: text-mode bytea (hex) is about three times slower.
-    connection: Any = session.connection().connection.driver_connection
-    with connection.cursor(binary=True) as cursor:
-        cursor.execute(
-            "SELECT evaluation_id, data FROM member_bitmaps"
-            " WHERE workspace_id = %s AND evaluation_id = ANY(%s)",
-            (workspace_id, evaluation_ids),
-        )
-        return [(row[0], bytes(row[1])) for row in cursor.fetchall()]
-
-
 def union_cardinality(
     session: Session, workspace_id: uuid.UUID, audience_ids: list[uuid.UUID]
 ) -> tuple[int, list[uuid.UUID]]:
     """(distinct members across the audiences' current members, the audiences among them
-    that have no member list)."""
-    found = current_bitmaps(session, workspace_id, audience_ids)
-    without = [audience_id for audience_id in audience_ids if audience_id not in found]
-    bitmaps = [bitmap for _, bitmap in found.values()]
-    if not bitmaps:
-        return 0, without
-    return len(BitMap().union(*bitmaps)), without
+    that have no member list). The count is cached by the set of evaluations it came from,
+    which never changes, beside the bitmaps (and only while they may be cached)."""
+    evaluations = current_evaluations(session, workspace_id, audience_ids)
+    known = union_cache.get((workspace_id, frozenset(evaluations.values())))
+    if known is None:
+        found = _load(session, workspace_id, evaluations)
+        evaluations = {audience: evaluation for audience, (evaluation, _) in found.items()}
+        known = len(BitMap().union(*(bitmap for _, bitmap in found.values())))
+        if bitmap_cache.max_bytes:
+            union_cache.put((workspace_id, frozenset(evaluations.values())), known)
+    without = [audience_id for audience_id in audience_ids if audience_id not in evaluations]
+    return known, without
 
 
 def collect_garbage(

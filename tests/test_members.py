@@ -21,6 +21,7 @@ T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _empty_cache() -> None:
     members.bitmap_cache.clear()
+    members.union_cache.clear()
 
 
 def _dictionary(session: Session, workspace_id: uuid.UUID) -> dict[str, int]:

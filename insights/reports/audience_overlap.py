@@ -74,6 +74,9 @@ def audience_overlap(
     percentage whose numerator or denominator is null."""
     names, evaluations = _audiences(session, workspace_id, audience_ids)
     bitmaps = load_bitmaps(session, workspace_id, evaluations)
+    for audience_id in audience_ids:
+        if audience_id not in bitmaps:  # deleted since _audiences looked (PostgreSQL)
+            raise NotFound(f"Audience {audience_id} was not found.")
     counts = count_overlap([bitmaps[audience_id] for audience_id in audience_ids])
     show = _suppress(counts, min_count)
     ids = list(audience_ids)
