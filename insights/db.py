@@ -100,8 +100,9 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
-def migrate(url: str) -> None:
-    """Bring the database at `url` up to the latest schema."""
+def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
+    """Bring the database at `url` up to `revision` (the latest schema by default), or
+    down to it."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -110,7 +111,7 @@ def migrate(url: str) -> None:
         _configure_sqlite(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        (command.downgrade if down else command.upgrade)(config, revision)
     engine.dispose()
 
 

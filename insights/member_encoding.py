@@ -7,6 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, Protocol
 
 import numpy as np
@@ -27,10 +28,12 @@ _NEEDS_ESCAPE = re.compile(r'[\x00-\x09\x0b-\x1f"\\]')
 
 class KeyStage(Protocol):
     """Keys awaiting encoding in the caller's transaction; `finish` returns the IDs of the
-    keys that were known and the [start, stop) ranges of IDs given to new ones."""
+    keys that were known and the [start, stop) ranges of IDs given to new ones; `close`
+    waits for any work in flight, so the caller may use (or roll back) its session again."""
 
     def add(self, keys: Sequence[str]) -> None: ...
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]: ...
+    def close(self) -> None: ...
 
 
 def open_stage(session: Session, workspace_id: uuid.UUID, create: bool) -> KeyStage:
@@ -62,7 +65,11 @@ class SqliteStage:
     """Keys are encoded a million at a time as they arrive (the write lock is held anyway).
     A run's distinct keys, sorted, are looked up in one join against json_each and the new
     ones inserted with IDs in key order: each run then sweeps the key index once, in order,
-    where small batches would hit it at random."""
+    where small batches would hit it at random.
+
+    Runs are encoded on a worker thread while the caller parses and sorts the next one: each
+    statement runs whole inside SQLite (its results come back as one group_concat, not row
+    by row), so the worker needs the GIL only between statements and the two overlap."""
 
     RUN_KEYS = 1_000_000
     CACHE_KIB = 128 * 1024  # page cache while encoding: the upper index levels stay in it
@@ -73,40 +80,61 @@ class SqliteStage:
         self.pending: list[str] = []
         self.known: list[NDArray[np.uint32]] = []
         self.new: list[tuple[int, int]] = []
+        self._worker = ThreadPoolExecutor(1, thread_name_prefix="key-encoding")
+        self._running: Future[None] | None = None
+        self._usual_cache: int | None = None
 
     def add(self, keys: Sequence[str]) -> None:
         self.pending.extend(keys)
         if len(self.pending) >= self.RUN_KEYS:
-            self._encode_run()
+            self._start_run()
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
-        self._encode_run()
+        self._start_run()
+        self._wait()
+        self.close()
         known = np.concatenate(self.known) if self.known else np.empty(0, dtype=np.uint32)
         return known, self.new
 
-    def _encode_run(self) -> None:
-        unique, self.pending = sorted(set(self.pending)), []
+    def close(self) -> None:
+        """Lets the run in flight end, whatever happened to the caller, and gives the pooled
+        connection its usual page cache back."""
+        if self._running is not None:
+            wait([self._running])
+        self._worker.shutdown()
+        if self._usual_cache is not None:
+            self.conn.execute(f"PRAGMA cache_size = {self._usual_cache}")
+            self._usual_cache = None
+
+    def _start_run(self) -> None:
+        unique, self.pending = sorted(set(self.pending)), []  # while the last run encodes
+        array = _json_array(unique)
+        self._wait()
         if not unique:
             return
-        # The pooled connection gets its usual cache back, whatever happens.
-        usual = self.conn.execute("PRAGMA cache_size").fetchone()[0]
-        self.conn.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
-        try:
-            self._lookup_and_insert(unique)
-        finally:
-            self.conn.execute(f"PRAGMA cache_size = {usual}")
+        if self._usual_cache is None:
+            self._usual_cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+            self.conn.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+        self._running = self._worker.submit(self._encode_run, unique, array)
 
-    def _lookup_and_insert(self, unique: list[str]) -> None:
+    def _wait(self) -> None:
+        """Waits for the run in flight; raises what it raised."""
+        running, self._running = self._running, None
+        if running is not None:
+            running.result()
+
+    def _encode_run(self, unique: list[str], array: str) -> None:
         # CROSS JOIN keeps json_each outside: SQLite would otherwise scan the dictionary.
-        rows = self.conn.execute(
-            """SELECT j.key, m.member_id FROM json_each(?) j CROSS JOIN member_keys m
+        positions, ids = self.conn.execute(
+            """SELECT group_concat(j.key), group_concat(m.member_id)
+            FROM json_each(?) j CROSS JOIN member_keys m
             ON m.workspace_id = ? AND m.key = j.value""",
-            (_json_array(unique), self.ws.hex),
-        )
-        found = np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64).reshape(-1, 2)
-        self.known.append(found[:, 1].astype(np.uint32))
+            (array, self.ws.hex),
+        ).fetchone()
+        self.known.append(_integers(ids).astype(np.uint32))
+        found = _integers(positions)
         if self.create and len(found) < len(unique):
-            self._insert(unique, found[:, 0])
+            self._insert(unique, found)
 
     def _insert(self, unique: list[str], found: NDArray[np.int64]) -> None:
         missing = np.ones(len(unique), dtype=bool)
@@ -120,6 +148,13 @@ class SqliteStage:
         )
         advance_next_member_id(self.session, self.ws, first + len(new_keys))
         self.new.append((first, first + len(new_keys)))
+
+
+def _integers(joined: str | None) -> NDArray[np.int64]:
+    """The integers of a group_concat (None when it had no rows), parsed in numpy."""
+    if not joined:
+        return np.empty(0, dtype=np.int64)
+    return np.fromstring(joined, dtype=np.int64, sep=",")
 
 
 def _json_array(keys: list[str]) -> str:
@@ -180,6 +215,9 @@ class PostgresStage:
         self._run("DROP TABLE {stage}, {resolved}")
         return known, new
 
+    def close(self) -> None:
+        """Nothing runs in the background here: COPY and the set-based SQL are synchronous."""
+
     def _known_ids(self) -> NDArray[np.uint32]:
         query = sql.SQL("SELECT member_id FROM {} WHERE member_id IS NOT NULL").format(
             self.resolved
@@ -201,23 +239,35 @@ def dictionary_ids(session: Session, workspace_id: uuid.UUID) -> NDArray[np.uint
 
 
 def delete_ids(session: Session, workspace_id: uuid.UUID, ids: NDArray[np.uint32]) -> int:
-    """Deletes these IDs from the dictionary, a batch of IDs per statement."""
-    conn, deleted = _dbapi(session), 0
-    for start in range(0, len(ids), DELETE_BATCH):
-        batch = ids[start : start + DELETE_BATCH].tolist()
-        if is_sqlite(session):
-            cursor = conn.execute(
-                "DELETE FROM member_keys WHERE workspace_id = ?"
-                " AND member_id IN (SELECT value FROM json_each(?))",
-                (workspace_id.hex, json.dumps(batch)),
-            )
-        else:
-            cursor = conn.execute(
-                "DELETE FROM member_keys WHERE workspace_id = %s AND member_id = ANY(%s)",
-                (workspace_id, batch),
-            )
-        deleted += cursor.rowcount
-    return deleted
+    """Deletes these IDs from the dictionary. member_id has no index (models.MemberKey), so
+    the IDs go into a temporary table first and one statement deletes in one pass."""
+    if not len(ids):
+        return 0
+    conn = _dbapi(session)
+    if is_sqlite(session):
+        conn.execute("CREATE TEMP TABLE unused_ids (id INTEGER PRIMARY KEY)")
+        for start in range(0, len(ids), DELETE_BATCH):
+            batch = json.dumps(ids[start : start + DELETE_BATCH].tolist())
+            conn.execute("INSERT INTO temp.unused_ids SELECT value FROM json_each(?)", (batch,))
+        deleted = conn.execute(
+            "DELETE FROM member_keys WHERE workspace_id = ?"
+            " AND member_id IN (SELECT id FROM temp.unused_ids)",
+            (workspace_id.hex,),
+        ).rowcount
+        conn.execute("DROP TABLE temp.unused_ids")
+        return int(deleted)
+    conn.execute("CREATE TEMP TABLE unused_ids (id bigint) ON COMMIT DROP")
+    with conn.cursor() as cursor, cursor.copy("COPY unused_ids (id) FROM STDIN") as copy:
+        for start in range(0, len(ids), DELETE_BATCH):
+            copy.write("\n".join(map(str, ids[start : start + DELETE_BATCH].tolist())) + "\n")
+    conn.execute("ANALYZE unused_ids")  # a hash join over the dictionary, not a loop
+    deleted = conn.execute(
+        "DELETE FROM member_keys m USING unused_ids u"
+        " WHERE m.workspace_id = %s AND m.member_id = u.id",
+        (workspace_id,),
+    ).rowcount
+    conn.execute("DROP TABLE unused_ids")
+    return int(deleted)
 
 
 def _fetch_ids(conn: Any, query: sql.Composable) -> NDArray[np.uint32]:

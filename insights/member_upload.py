@@ -169,10 +169,10 @@ def record_member_upload(
     """Records the keys of `batches` as the audience's full membership now, exactly like an
     evaluation with `members`; a bad line stores nothing (the caller rolls back)."""
     check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading the body
-    encoder = members.MemberEncoder(session, workspace_id)
-    for batch in batches:
-        encoder.add(batch)
-    return _finish(session, workspace_id, audience_id, evaluated_at, encoder)
+    with members.MemberEncoder(session, workspace_id) as encoder:
+        for batch in batches:
+            encoder.add(batch)
+        return _finish(session, workspace_id, audience_id, evaluated_at, encoder)
 
 
 async def upload_members(
@@ -188,9 +188,13 @@ async def upload_members(
     run = anyio.to_thread.run_sync
     await run(check_newer, session, workspace_id, audience_id, evaluated_at)
     encoder = members.MemberEncoder(session, workspace_id)
-    async for batch in parse_stream(chunks, kind):
-        await run(encoder.add, batch)
-    return await run(_finish, session, workspace_id, audience_id, evaluated_at, encoder)
+    try:
+        async for batch in parse_stream(chunks, kind):
+            await run(encoder.add, batch)
+        return await run(_finish, session, workspace_id, audience_id, evaluated_at, encoder)
+    finally:
+        # A bad line or a dropped client: encoding in flight ends before the rollback.
+        await run(encoder.close)
 
 
 def _finish(

@@ -56,13 +56,21 @@ GC_DEAD_FRACTION = 0.25
 
 
 class MemberEncoder:
-    """Maps batches of validated keys to dense IDs inside the caller's transaction."""
+    """Maps batches of validated keys to dense IDs inside the caller's transaction. Use it
+    as a context manager: encoding may run in the background (SQLite), and leaving the block
+    waits for it, so the caller's session is free to commit or roll back."""
 
     def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool = True) -> None:
         self.session = session
         self.workspace_id = workspace_id
         self.create = create
         self._stage: KeyStage | None = None
+
+    def __enter__(self) -> MemberEncoder:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     def add(self, keys: Sequence[str]) -> None:
         if not keys:
@@ -82,16 +90,22 @@ class MemberEncoder:
             bitmap.add_range(start, stop)
         return bitmap
 
+    def close(self) -> None:
+        """Waits for encoding in flight and drops what was not finished."""
+        if self._stage is not None:
+            stage, self._stage = self._stage, None
+            stage.close()
+
 
 def encode_keys(
     session: Session, workspace_id: uuid.UUID, keys: Iterable[str], create: bool = True
 ) -> BitMap:
     """The IDs of `keys` (validated), in batches."""
-    encoder = MemberEncoder(session, workspace_id, create=create)
-    iterator = iter(keys)
-    while batch := list(islice(iterator, ENCODE_BATCH)):
-        encoder.add(batch)
-    return encoder.finish()
+    with MemberEncoder(session, workspace_id, create=create) as encoder:
+        iterator = iter(keys)
+        while batch := list(islice(iterator, ENCODE_BATCH)):
+            encoder.add(batch)
+        return encoder.finish()
 
 
 def bitmap_from_ids(ids: NDArray[np.uint32]) -> BitMap:

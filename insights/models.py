@@ -293,16 +293,15 @@ class MemberKey(Base):
     # No foreign key to workspaces: its per-row check doubles the cost of inserting ten
     # million keys on PostgreSQL, and keys are only ever written under the workspace's row
     # lock (insights.members), so the workspace exists.
-    # On SQLite the table is clustered on its primary key (WITHOUT ROWID): one B-tree less to
-    # write per key, and the key index then holds member_id, so a lookup needs no row.
-    __table_args__ = (
-        Index(None, "workspace_id", "key", unique=True),
-        {"sqlite_with_rowid": False},
-    )
+    # One B-tree, on the key: every lookup is by key, and each new key costs one index
+    # insert instead of two. IDs are unique by construction (handed out under that lock);
+    # only garbage collection finds rows by ID, in one pass over the workspace's keys.
+    # On SQLite the table is that B-tree itself (WITHOUT ROWID), member_id beside the key.
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     # Byte-wise collation on PostgreSQL: keys compare exactly, and joins on them are faster.
     key: Mapped[str] = mapped_column(
-        String(256).with_variant(String(256, collation="C"), "postgresql")
+        String(256).with_variant(String(256, collation="C"), "postgresql"), primary_key=True
     )
+    member_id: Mapped[int] = mapped_column(BigInteger)

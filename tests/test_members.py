@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from insights import members
+from insights.member_encoding import SqliteStage
 from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
 from tests.conftest import Database
@@ -113,6 +114,44 @@ def test_encoder_takes_many_batches(
         assert len(encoder.finish()) == 3
         assert _next_id(session, workspace_id) == 42
         assert len(MemberEncoder(session, workspace_id).finish()) == 0
+
+
+def test_runs_encoded_in_the_background_see_each_other(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite encodes a run while the next is sorted; a key new in one run is known in the
+    next, and every key of every run gets the same ID on both databases."""
+    monkeypatch.setattr(SqliteStage, "RUN_KEYS", 5)
+    monkeypatch.setattr(members, "ENCODE_BATCH", 3)
+    with db.session() as session, session.begin():
+        known = encode_keys(session, workspace_id, [f"k{i}" for i in range(10)])
+    keys = [f"k{i % 14}" for i in range(40)] + ["k0", "n1"]  # k10..k13 and n1 are new
+    with db.session() as session, session.begin():
+        bitmap = encode_keys(session, workspace_id, keys)
+        dictionary = _dictionary(session, workspace_id)
+    assert list(known) == list(range(10))
+    assert sorted(bitmap) == sorted(dictionary[key] for key in set(keys))
+    assert len(dictionary) == 15 and sorted(dictionary.values()) == list(range(15))
+
+
+def test_an_abandoned_encoder_stores_nothing(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Leaving the block mid-way (a bad line, a dropped client) waits for encoding in
+    flight, so the rollback that follows removes all of it."""
+    monkeypatch.setattr(SqliteStage, "RUN_KEYS", 2)
+    with (
+        pytest.raises(RuntimeError),
+        db.session() as session,
+        session.begin(),
+        MemberEncoder(session, workspace_id) as encoder,
+    ):
+        for start in range(0, 20, 2):
+            encoder.add([f"a{start}", f"a{start + 1}"])
+        raise RuntimeError("the upload failed")
+    with db.session() as session:
+        assert _dictionary(session, workspace_id) == {}
+        assert _next_id(session, workspace_id) == 0
 
 
 def test_storing_members_replaces_the_previous_blob(db: Database, workspace_id: uuid.UUID) -> None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import create_engine, insert, inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from insights.models import Base
-from tests.conftest import Database
+from insights.db import make_engine, migrate
+from insights.models import Base, MemberKey
+from tests.conftest import PG_ADMIN_URL, Database
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
@@ -25,3 +33,62 @@ def test_every_workspace_table_leads_its_primary_key_with_workspace_id(db: Datab
         assert primary_key[0] == "workspace_id", table.name
         for foreign_key in inspector.get_foreign_keys(table.name):
             assert "workspace_id" in foreign_key["constrained_columns"], table.name
+
+
+@pytest.fixture
+def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, with no schema yet (the shared one stays at head)."""
+    if db.kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"insights_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str) -> None:
+    """0002 re-keys the dictionary by key; the keys and their IDs survive it both ways."""
+    workspace = uuid.uuid4()
+    rows = [(f"key-{n:03d}", n) for n in (5, 3, 9, 0, 7)]
+
+    def dictionary() -> list[tuple[str, int]]:
+        with engine.connect() as connection:
+            query = text("SELECT key, member_id FROM member_keys ORDER BY member_id")
+            return [(row[0], row[1]) for row in connection.execute(query)]
+
+    migrate(empty_database, "0001")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(MemberKey.__table__),
+                [{"workspace_id": workspace, "key": k, "member_id": i} for k, i in rows],
+            )
+        migrate(empty_database)
+        assert dictionary() == sorted(rows, key=lambda row: row[1])
+        key_columns = inspect(engine).get_pk_constraint("member_keys")["constrained_columns"]
+        assert key_columns == ["workspace_id", "key"]
+        with engine.begin() as connection, pytest.raises(IntegrityError):
+            connection.execute(
+                insert(MemberKey.__table__),
+                [{"workspace_id": workspace, "key": "key-005", "member_id": 11}],
+            )
+        migrate(empty_database, "0001", down=True)
+        assert dictionary() == sorted(rows, key=lambda row: row[1])
+        inspector = inspect(engine)
+        assert inspector.get_pk_constraint("member_keys")["constrained_columns"] == [
+            "workspace_id",
+            "member_id",
+        ]
+        assert [index["column_names"] for index in inspector.get_indexes("member_keys")] == [
+            ["workspace_id", "key"]
+        ]
+    finally:
+        engine.dispose()
