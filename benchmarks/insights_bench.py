@@ -121,6 +121,13 @@ def _free_port() -> int:
 @contextmanager
 def running_service(url: str) -> Iterator[str]:
     """The base URL of the service (uvicorn, one worker) on this database."""
+    with service_process(url) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def service_process(url: str) -> Iterator[tuple[str, int]]:
+    """running_service, with the process ID of the service (to watch its memory)."""
     port = _free_port()
     env = {
         **os.environ,
@@ -135,7 +142,7 @@ def running_service(url: str) -> Iterator[str]:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, server)
-        yield base
+        yield base, server.pid
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)

@@ -15,6 +15,7 @@ from insights import members
 from insights.errors import BadRequest
 from insights.evaluations import check_newer, record_member_evaluation
 from insights.member_keys import MAX_KEY_LENGTH, member_key_problem
+from insights.memory import release_freed_memory
 from insights.models import AudienceEvaluation
 
 TEXT = "text/plain"
@@ -195,6 +196,7 @@ async def upload_members(
     finally:
         # A bad line or a dropped client: encoding in flight ends before the rollback.
         await run(encoder.close)
+        await run(release_freed_memory)
 
 
 def _finish(
