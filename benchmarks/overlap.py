@@ -79,7 +79,10 @@ def load() -> str:
     return f"load average {one:.1f} {five:.1f} {fifteen:.1f} on {os.cpu_count()} CPUs"
 
 
-def timings(call: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> str:
+def median_p95(
+    call: Callable[[], object], runs: int, before: Callable[[], None] | None = None
+) -> tuple[float, float]:
+    """(median, p95) of `runs` calls, in milliseconds; `before` runs untimed before each."""
     samples = []
     for _ in range(runs):
         if before:
@@ -88,8 +91,11 @@ def timings(call: Callable[[], object], runs: int, before: Callable[[], None] | 
         call()
         samples.append((time.perf_counter() - started) * 1000)
     samples.sort()
-    median = statistics.median(samples)
-    p95 = samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+    return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.95))]
+
+
+def timings(call: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> str:
+    median, p95 = median_p95(call, runs, before)
     return f"median {median:8.2f} ms  p95 {p95:8.2f} ms"
 
 
@@ -142,8 +148,10 @@ class Bench:
         return audience_id
 
 
-def sql_join(session_factory: sessionmaker[Session], pairs: list[np.ndarray], runs: int) -> str:
-    """The peers' way: a membership table and a join, in the same database."""
+def sql_join(
+    session_factory: sessionmaker[Session], pairs: list[np.ndarray], runs: int
+) -> tuple[float, float]:
+    """The peers' way: a membership table and a join, in the same database; (median, p95) ms."""
     with transaction(session_factory) as session:
         session.execute(
             text(
@@ -161,7 +169,7 @@ def sql_join(session_factory: sessionmaker[Session], pairs: list[np.ndarray], ru
         "ON a.member = b.member WHERE a.audience = 0 AND b.audience = 1"
     )
     with session_factory() as session:
-        return timings(lambda: session.execute(query).scalar_one(), runs)
+        return median_p95(lambda: session.execute(query).scalar_one(), runs)
 
 
 def _load_members(session: Session, connection: Any, audience: int, ids: np.ndarray) -> None:
@@ -194,7 +202,10 @@ def run(kind: str, n: int, runs: int, uploads: bool, join: bool) -> None:
             with bench.read() as session:
                 found = members.current_bitmaps(session, bench.ws, pair)
             ids = [np.frombuffer(found[x][1].to_array(), dtype=np.uint32) for x in pair]
-            print(f"SQL join over a membership table     {sql_join(bench.write, ids, 3)}")
+            median, p95 = sql_join(bench.write, ids, 3)
+            print(
+                f"SQL join over a membership table     median {median:8.2f} ms  p95 {p95:8.2f} ms"
+            )
         report_many(bench, pair, runs)
         print(f"== done; {load()}")
         bench.engine.dispose()

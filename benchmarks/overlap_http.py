@@ -1,7 +1,7 @@
 """The audience-overlap and summary endpoints over HTTP at CDP scale, beside two floors.
 
     python -m benchmarks.overlap_http --db sqlite|postgresql|both [--members 10000000]
-                                      [--calls 50] [--warmup 5] [--pair-only]
+                                      [--calls 50] [--warmup 5] [--pair-only] [--no-join]
 
 In a fresh database per kind (benchmarks.overlap.fresh_database: a temporary SQLite file, or
 a PostgreSQL database `overlap_bench_*` on INSIGHTS_BENCH_PG_URL, dropped after) it stores two
@@ -19,7 +19,11 @@ httpx client:
    after the first call the count itself is cached), and /healthz again;
 2. INSIGHTS_BITMAP_CACHE_BYTES=0: every call reads and deserialises the blobs from the
    database (on PostgreSQL over the request's connection and INSIGHTS_BITMAP_READ_CONNECTIONS
-   more) and the summary unions all 20 again.
+   more) and the summary unions all 20 again;
+3. the gap, in the same database: the pair's intersection as a SQL join over an
+   (audience, member) table of their 20M memberships (the peers' way, 3 runs), and
+   pyroaring's in-memory intersection of the two bitmaps (the floor); a second table gives
+   the endpoint's medians as multiples of the floor and as fractions of the join.
 """
 
 from __future__ import annotations
@@ -36,9 +40,9 @@ import httpx
 import numpy as np
 
 from benchmarks.insights_bench import Timing, measure, running_service, table
-from benchmarks.overlap import Bench, fresh_database, load
-from insights import auth
-from insights.db import migrate, transaction
+from benchmarks.overlap import Bench, fresh_database, load, median_p95, sql_join
+from insights import auth, members
+from insights.db import make_engine, make_sessionmakers, migrate, transaction
 
 # label -> median target in ms
 TARGETS = {
@@ -132,8 +136,54 @@ def run(kind: str, args: argparse.Namespace) -> list[Timing]:
             if eight and summary:
                 timings.append(timed(client, "overlap 8 audiences, from database", eight, args))
                 timings.append(timed(client, "summary, 20 audiences, from database", summary, args))
+        if args.join:
+            timings += the_gap(url, workspace_id, audiences[:2], args.calls)
         print(f"  {load()}", file=sys.stderr)
         return timings
+
+
+def the_gap(url: str, workspace_id: uuid.UUID, pair: list[uuid.UUID], calls: int) -> list[Timing]:
+    """In the same database: the pair's intersection as a SQL join over a membership table
+    (the peers' way, 3 runs), and as pyroaring's in-memory intersection (the floor)."""
+    engine = make_engine(url)
+    read, write = make_sessionmakers(engine)
+    with read() as session:
+        found = members.current_bitmaps(session, workspace_id, pair)
+    first, second = (found[audience][1] for audience in pair)
+    ids = [np.frombuffer(bitmap.to_array(), dtype=np.uint32) for bitmap in (first, second)]
+    join = sql_join(write, ids, 3)
+    floor = median_p95(lambda: first.intersection_cardinality(second), calls)
+    engine.dispose()
+    return [
+        Timing("SQL join over a membership table (peers)", *join),
+        Timing("pyroaring intersection in memory (floor)", *floor),
+    ]
+
+
+def gap_table(kind: str, timings: list[Timing]) -> str:
+    """The endpoint's overlap of the pair against the join and the floor, as ratios."""
+    by_label = {timing.path: timing for timing in timings}
+    join = by_label.get("SQL join over a membership table (peers)")
+    floor = by_label.get("pyroaring intersection in memory (floor)")
+    if join is None or floor is None:
+        return ""
+    lines = [
+        f"| {kind}: overlap of 2 x 10M | median ms | p95 ms | x floor | join / this |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for label in (
+        "overlap 2 audiences, cached",
+        "overlap 2 audiences, from database",
+        "SQL join over a membership table (peers)",
+        "pyroaring intersection in memory (floor)",
+    ):
+        t = by_label[label]
+        times_floor = t.median_ms / floor.median_ms
+        lines.append(
+            f"| {label} | {t.median_ms:.2f} | {t.p95_ms:.2f} | {times_floor:,.0f} "
+            f"| {join.median_ms / t.median_ms:,.0f} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def check(client: httpx.Client, path: str) -> None:
@@ -150,12 +200,18 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument(
+        "--no-join", dest="join", action="store_false", help="skip the slow SQL join"
+    )
+    parser.add_argument(
         "--pair-only", action="store_true", help="only the pair: no 8-audience overlap, no summary"
     )
     args = parser.parse_args()
     kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
     for kind in kinds:
-        print(table(kind, run(kind, args), TARGETS, places=2) + "\n", flush=True)
+        timings = run(kind, args)
+        endpoint = [t for t in timings if "(peers)" not in t.path and "(floor)" not in t.path]
+        print(table(kind, endpoint, TARGETS, places=2) + "\n", flush=True)
+        print(gap_table(kind, timings), flush=True)
 
 
 if __name__ == "__main__":
