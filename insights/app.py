@@ -60,7 +60,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.insights = AppState(settings, engine, read, write, limiter)
-    for module in (health, workspaces, resources, runs, evaluations, members, insights):
+    # The insights first: the most called, and routes are matched in order.
+    for module in (insights, health, workspaces, resources, runs, evaluations, members):
         app.include_router(module.router)
     add_dashboard(app)  # the HTML pages and /static
     _add_error_handlers(app)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from insights.errors import NotFound, Unauthorized
@@ -62,10 +62,17 @@ def authenticate(session: Session, raw: str) -> Principal:
     """The principal of an active key, else 401."""
     if not raw.startswith(KEY_PREFIX) or len(raw) < len(KEY_PREFIX) + 32:
         raise Unauthorized("the API key is malformed")
-    key = session.scalars(select(ApiKey).where(ApiKey.key_hash == hash_key(raw))).first()
+    key = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(raw)}).first()
     if key is None or key.status != "active":
         raise Unauthorized("the API key is unknown or revoked")
     return Principal(key.id, key.workspace_id, key.scope, key.last_used_at)
+
+
+# Every request runs this: built once, and columns rather than an ORM object (a third of
+# the key check's time went to building and tracking the object).
+_KEY_BY_HASH = select(
+    ApiKey.id, ApiKey.workspace_id, ApiKey.scope, ApiKey.status, ApiKey.last_used_at
+).where(ApiKey.key_hash == bindparam("key_hash"))
 
 
 def needs_touch(principal: Principal) -> bool:
