@@ -46,7 +46,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.insights_bench --db both
 
 bench-overlap: $(STAMP)
-	$(BIN)/python -m benchmarks.overlap --db both
+	$(BIN)/python -m benchmarks.upload_http --db both
+	$(BIN)/python -m benchmarks.overlap_http --db both
 
 clean:
 	rm -rf $(VENV) build *.egg-info artifacts
