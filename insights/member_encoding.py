@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
+from insights.errors import Conflict
 from insights.models import Workspace
 
 # 32-bit roaring bitmaps hold IDs below 2**32.
@@ -52,7 +53,10 @@ def lock_next_member_id(session: Session, workspace_id: uuid.UUID) -> int:
 
 def advance_next_member_id(session: Session, workspace_id: uuid.UUID, next_id: int) -> None:
     if next_id - 1 > MAX_MEMBER_ID:
-        raise OverflowError("the workspace has used up its 2**32 member IDs")
+        raise Conflict(
+            "the workspace has used up its 2**32 member IDs; keys no audience uses any more"
+            " are freed by `insights members gc`, but their IDs are not handed out again"
+        )
     query = update(Workspace).where(Workspace.id == workspace_id)
     session.execute(query.values(next_member_id=next_id))
 
@@ -90,9 +94,11 @@ class SqliteStage:
             self._start_run()
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
-        self._start_run()
-        self._wait()
-        self.close()
+        try:
+            self._start_run()
+            self._wait()
+        finally:
+            self.close()
         known = np.concatenate(self.known) if self.known else np.empty(0, dtype=np.uint32)
         return known, self.new
 

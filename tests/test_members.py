@@ -6,10 +6,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from insights import members
+from insights.errors import Conflict
+from insights.member_encoding import MAX_MEMBER_ID as MAX_ID
 from insights.member_encoding import SqliteStage
 from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
@@ -152,6 +154,36 @@ def test_an_abandoned_encoder_stores_nothing(
     with db.session() as session:
         assert _dictionary(session, workspace_id) == {}
         assert _next_id(session, workspace_id) == 0
+
+
+def test_the_last_member_ids_are_refused_whole(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace past 2**32 IDs gets a 409 for the list that would overflow, after runs
+    already encoded in the background: nothing of it stays, and the pooled SQLite connection
+    gets its usual page cache back."""
+    monkeypatch.setattr(SqliteStage, "RUN_KEYS", 2)
+    with db.session() as session, session.begin():
+        session.execute(
+            update(Workspace).where(Workspace.id == workspace_id).values(next_member_id=MAX_ID - 5)
+        )
+
+    def page_cache(session: Session) -> object:
+        if db.kind != "sqlite":
+            return None
+        return session.connection().exec_driver_sql("PRAGMA cache_size").scalar()
+
+    with pytest.raises(Conflict, match="used up"), db.session() as session, session.begin():
+        usual = page_cache(session)
+        try:
+            encode_keys(session, workspace_id, [f"k{i}" for i in range(10)])
+        finally:
+            assert page_cache(session) == usual
+    with db.session() as session:
+        assert _dictionary(session, workspace_id) == {}
+        assert _next_id(session, workspace_id) == MAX_ID - 5
+    with db.session() as session, session.begin():
+        assert list(encode_keys(session, workspace_id, ["a", "b"])) == [MAX_ID - 5, MAX_ID - 4]
 
 
 def test_storing_members_replaces_the_previous_blob(db: Database, workspace_id: uuid.UUID) -> None:
