@@ -9,6 +9,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,20 +51,28 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def pg_url() -> Iterator[str]:
-    # The pid keeps two concurrent test runs on one machine from dropping each other's database.
-    name = f"insights_test_{_worker()}_{os.getpid()}"
+@contextmanager
+def new_pg_database(name: str) -> Iterator[str]:
+    """The URL of an empty PostgreSQL database of this name (one left over from an earlier
+    run is dropped first), dropped afterwards with any connection still open to it."""
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    # The pid keeps two concurrent test runs on one machine from dropping each other's database.
+    with new_pg_database(f"insights_test_{_worker()}_{os.getpid()}") as url:
+        migrate(url)
+        yield url
 
 
 def _truncate_all(engine: Engine) -> None:

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, insert, inspect, text
+from sqlalchemy import insert, inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from insights.db import make_engine, migrate
 from insights.models import Base, MemberKey
-from tests.conftest import PG_ADMIN_URL, Database
+from tests.conftest import Database, new_pg_database
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
@@ -41,16 +41,8 @@ def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
     if db.kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.db'}"
         return
-    name = f"insights_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with new_pg_database(f"insights_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str) -> None:
