@@ -174,16 +174,21 @@ def show_activation_coverage(request: Request, session: SessionDep, workspace_id
 
 @router.get("/workspaces/{workspace_id}/audience-overlap")
 def show_audience_overlap(
-    request: Request, session: SessionDep, workspace_id: str, audience_ids: Multi = None
+    request: Request,
+    session: SessionDep,
+    workspace_id: str,
+    audience_ids: Multi = None,
+    min_count: str | None = None,
 ) -> Response:
     raw_ids = ",".join(audience_ids) if audience_ids else None
+    raw_min = min_count or None  # the form sends an empty field when no minimum is set
     return page(
         request,
         session,
         workspace_id,
         "audience_overlap.html",
-        lambda v: audience_overlap_page(session, v.workspace.id, raw_ids),
-        lambda v: overlap_form(session, v.workspace.id, raw_ids),
+        lambda v: audience_overlap_page(session, v.workspace.id, raw_ids, raw_min),
+        lambda v: overlap_form(session, v.workspace.id, raw_ids, raw_min),
     )
 
 

@@ -29,22 +29,26 @@ def _lenient_ids(raw_ids: str | None) -> list[uuid.UUID]:
     return ids
 
 
-def overlap_form(session: Session, workspace_id: uuid.UUID, raw_ids: str | None) -> dict[str, Any]:
+def overlap_form(
+    session: Session, workspace_id: uuid.UUID, raw_ids: str | None, raw_min: str | None = None
+) -> dict[str, Any]:
     return {
         "choices": audience_choices(session, workspace_id),
         "selected": set(_lenient_ids(raw_ids)),
         "min_audiences": MIN_AUDIENCES,
         "max_audiences": MAX_AUDIENCES,
+        "min_count": raw_min or "",
         "report": None,
         "api_urls": [],
     }
 
 
 def audience_overlap_page(
-    session: Session, workspace_id: uuid.UUID, raw_ids: str | None
+    session: Session, workspace_id: uuid.UUID, raw_ids: str | None, raw_min: str | None = None
 ) -> dict[str, Any]:
-    """Without a selection, only the picker; else the report of 2 to 8 audiences."""
-    form = overlap_form(session, workspace_id, raw_ids)
+    """Without a selection, only the picker; else the report of 2 to 8 audiences, with
+    counts under `raw_min` suppressed as the API suppresses them."""
+    form = overlap_form(session, workspace_id, raw_ids, raw_min)
     if raw_ids is None:
         return form
     ids = params.parse_audience_ids(
@@ -54,7 +58,8 @@ def audience_overlap_page(
         max_count=MAX_AUDIENCES,
         allow_repeats=False,
     )
-    report = audience_overlap(session, workspace_id, audience_ids=ids)
+    min_count = params.parse_min_count(raw_min)
+    report = audience_overlap(session, workspace_id, audience_ids=ids, min_count=min_count)
     data = report.model_dump(mode="json")
     audiences = data["audiences"]
     regions = data.get("regions") or []
@@ -62,12 +67,17 @@ def audience_overlap_page(
     return {
         **form,
         "report": data,
-        "chart": _chart(audiences, data.get("pairs") or [], regions),
+        # Drawn to scale, a chart would show what the suppressed counts hide: none then.
+        "chart": None if report.suppressed else _chart(audiences, data.get("pairs") or [], regions),
         "chart_kind": "venn" if len(ids) <= MAX_VENN else "upset",
         "heat": heat_rows(audiences, data.get("pairs") or []),
         "regions": _named_regions(audiences, regions),
-        "hidden_columns": upset_columns(regions)[1] if len(ids) > MAX_VENN else 0,
-        "api_urls": [api_url(workspace_id, "audience-overlap", audience_ids=joined)],
+        "hidden_columns": upset_columns(regions)[1]
+        if len(ids) > MAX_VENN and not report.suppressed
+        else 0,
+        "api_urls": [
+            api_url(workspace_id, "audience-overlap", audience_ids=joined, min_count=min_count)
+        ],
     }
 
 

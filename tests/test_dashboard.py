@@ -236,3 +236,45 @@ def test_overlap_numbers_are_the_api_numbers(client: Any, api: Api, seeded: Seed
     assert shown["exclusive_size"] == [str(a["exclusive_size"]) for a in report["audiences"]]
     assert 'data-chart="venn"' in html.text
     assert html.text.count('class="set set-') == 3
+
+
+def _shown(value: object) -> str:
+    """A JSON value as the page's data-value shows it (a suppressed null: empty)."""
+    return "" if value is None else str(value)
+
+
+def test_overlap_with_a_minimum_shows_the_api_suppression_and_no_chart(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    ids = seeded.with_members()[:3]
+    report = json_of(api, f"audience-overlap?audience_ids={','.join(map(str, ids))}")
+    # Just above the smallest region: that region and what reveals it must be hidden.
+    smallest = min(r["size"] for r in report["regions"] if r["size"])
+    query = "&".join(f"audience_ids={i}" for i in ids) + f"&min_count={smallest + 1}"
+    html = client.get(page(api, f"/audience-overlap?{query}"), headers=bearer(api.key)).text
+    suppressed = json_of(
+        api, f"audience-overlap?audience_ids={','.join(map(str, ids))}&min_count={smallest + 1}"
+    )
+    assert suppressed["suppressed"] is True
+    shown = fields(html)
+    assert shown["overlap.size"] == [_shown(suppressed["overlap"]["size"])]
+    assert shown["union_size"] == [_shown(suppressed["union_size"])]
+    assert shown["size"][:3] == [_shown(a["size"]) for a in suppressed["audiences"]]
+    assert shown["exclusive_size"] == [_shown(a["exclusive_size"]) for a in suppressed["audiences"]]
+    assert str(smallest) not in re.findall(r'data-value="(\d+)"', html)
+    # A chart to scale would show the hidden counts: there is none, and a note says why.
+    assert 'id="chart-suppressed"' in html and "data-chart=" not in html
+    assert f'value="{smallest + 1}"' in html  # the form keeps the minimum
+    assert f"min_count={smallest + 1}" in html  # and so does the link to the API call
+
+
+def test_an_empty_minimum_is_no_minimum_and_a_bad_one_a_400(
+    client: Any, api: Api, seeded: Seeded
+) -> None:
+    query = "&".join(f"audience_ids={i}" for i in seeded.with_members()[:2])
+    empty = client.get(page(api, f"/audience-overlap?{query}&min_count="), headers=bearer(api.key))
+    assert empty.status_code == 200 and 'data-chart="venn"' in empty.text
+    bad = client.get(page(api, f"/audience-overlap?{query}&min_count=0"), headers=bearer(api.key))
+    assert bad.status_code == 400
+    assert "min_count parameter must be a whole number of at least 1" in bad.text
+    assert 'value="0"' in bad.text  # the form comes back with what was sent

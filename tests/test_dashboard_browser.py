@@ -218,6 +218,30 @@ def test_audience_overlap_shows_the_report(browser: Any, service: Service, count
     page.context.close()
 
 
+def test_a_minimum_count_hides_small_counts_and_the_chart(browser: Any, service: Service) -> None:
+    page = signed_in(browser, service)
+    ids = [str(i) for i in service.seeded.with_members()[:3]]
+    full = api_json(page, service, "audience-overlap?audience_ids=" + ",".join(ids))
+    minimum = min(r["size"] for r in full["regions"] if r["size"]) + 1
+    page.goto(service.url("/audience-overlap"))
+    for audience_id in ids:
+        page.check(f'input[name="audience_ids"][value="{audience_id}"]')
+    page.fill("#min-count", str(minimum))
+    page.click("form.picker-form button[type=submit]")
+    page.wait_for_selector("#chart-suppressed")
+    chosen = parse_qs(urlsplit(page.url).query)["audience_ids"]  # in the form's order
+    query = "audience-overlap?audience_ids=" + ",".join(chosen) + f"&min_count={minimum}"
+    report = api_json(page, service, query)
+    assert report["suppressed"] is True
+    assert texts(page, '#overlap-regions [data-field="size"]') == [
+        number(r["size"]) for r in report["regions"]
+    ]
+    assert page.locator("[data-chart]").count() == 0
+    assert page.input_value("#min-count") == str(minimum)
+    page.screenshot(path=str(SCREENSHOTS / "audience-overlap-min-count-light.png"), full_page=True)
+    page.context.close()
+
+
 # --- keyboard, focus, colour, scripts ------------------------------------------------------
 
 
