@@ -11,13 +11,13 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from insights.charts import line_chart, stacked_bar
-from insights.models import Audience, MemberBitmap, Sync, SyncRun
+from insights.models import Audience, MemberBitmap
 from insights.reports import params
 from insights.reports.activation_coverage import activation_coverage
 from insights.reports.audience_trends import audience_trends
 from insights.reports.common import latest_size_probe
 from insights.reports.summary import summary
-from insights.reports.sync_health import sync_health
+from insights.reports.sync_health import sync_health_and_failing
 
 DEFAULT_HEALTH_DAYS = 7  # the API's defaults, so a page and its JSON twin agree
 DEFAULT_TREND_DAYS = 30
@@ -31,27 +31,6 @@ def api_url(workspace_id: uuid.UUID, insight: str, **query: Any) -> str:
     return f"/api/v1/workspaces/{workspace_id}/insights/{insight}{suffix}"
 
 
-def failing_sync_ids(session: Session, workspace_id: uuid.UUID) -> set[uuid.UUID]:
-    """Active syncs whose most recent finished run (any age) failed: contract 5.1's
-    `failing_syncs`, as a set of IDs so the overview can list them."""
-    last_finished = (
-        select(SyncRun.status)
-        .where(
-            SyncRun.workspace_id == Sync.workspace_id,
-            SyncRun.sync_id == Sync.id,
-            SyncRun.status.in_(("completed", "failed")),
-        )
-        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-        .limit(1)
-        .correlate(Sync)
-        .scalar_subquery()
-    )
-    query = select(Sync.id).where(
-        Sync.workspace_id == workspace_id, Sync.status == "active", last_finished == "failed"
-    )
-    return set(session.scalars(query))
-
-
 def sync_state(status: str, sync_id: uuid.UUID, failing: set[uuid.UUID]) -> str:
     """One word for a sync's badge: healthy or failing (active syncs), paused or error."""
     if status == "active":
@@ -61,8 +40,7 @@ def sync_state(status: str, sync_id: uuid.UUID, failing: set[uuid.UUID]) -> str:
 
 def overview(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
     facts = summary(session, workspace_id)
-    health = sync_health(session, workspace_id, days=DEFAULT_HEALTH_DAYS)
-    failing = failing_sync_ids(session, workspace_id)
+    health, failing = sync_health_and_failing(session, workspace_id, days=DEFAULT_HEALTH_DAYS)
     segments = [
         ("Active", facts.syncs.active, "state-healthy"),
         ("Paused", facts.syncs.paused, "state-paused"),
@@ -86,8 +64,7 @@ def sync_health_page(
     session: Session, workspace_id: uuid.UUID, raw_days: str | None, state: str, query: str
 ) -> dict[str, Any]:
     days = params.parse_days(raw_days, DEFAULT_HEALTH_DAYS)
-    report = sync_health(session, workspace_id, days=days)
-    failing = failing_sync_ids(session, workspace_id)
+    report, failing = sync_health_and_failing(session, workspace_id, days=days)
     rows = [(entry, sync_state(entry.status, entry.sync_id, failing)) for entry in report.syncs]
     needle = query.strip().casefold()
     shown = [

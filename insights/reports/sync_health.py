@@ -61,18 +61,28 @@ def sync_health(
     session: Session, workspace_id: uuid.UUID, *, days: int, now: datetime | None = None
 ) -> SyncHealthResponse:
     """Health of every sync (model syncs and audience-syncs) over the last `days` days."""
+    return sync_health_and_failing(session, workspace_id, days=days, now=now)[0]
+
+
+def sync_health_and_failing(
+    session: Session, workspace_id: uuid.UUID, *, days: int, now: datetime | None = None
+) -> tuple[SyncHealthResponse, set[uuid.UUID]]:
+    """sync_health, and the IDs of the syncs its `failing_syncs` counts (the dashboard lists
+    them): one rule, one query."""
     stats = _window_stats(session, workspace_id, window_start(resolve_now(now), days))
     rows = sorted(session.execute(_syncs_query(workspace_id)), key=lambda r: (r.name, str(r.id)))
     active = [row for row in rows if row.status == "active"]
-    failing = sum(1 for row in active if row.last_finished_status == "failed")
-    return SyncHealthResponse(
+    # Failing: active, and its latest finished run (of any age) failed.
+    failing = {row.id for row in active if row.last_finished_status == "failed"}
+    report = SyncHealthResponse(
         total_syncs=len(rows),
         active_syncs=len(active),
-        healthy_syncs=len(active) - failing,
-        failing_syncs=failing,
+        healthy_syncs=len(active) - len(failing),
+        failing_syncs=len(failing),
         paused_syncs=sum(1 for row in rows if row.status == "paused"),
         syncs=[_entry(row, stats.get(row.id, _WindowStats())) for row in rows],
     )
+    return report, failing
 
 
 def _entry(row: Any, stats: _WindowStats) -> SyncHealthEntry:
