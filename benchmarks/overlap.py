@@ -68,8 +68,9 @@ def body_chunks(indexes: np.ndarray) -> Iterator[bytes]:
         yield member_keys(indexes[start : start + BATCH])
 
 
-def rss_mib() -> float:
-    with open("/proc/self/statm") as statm:
+def rss_mib(pid: int | str = "self") -> float:
+    """Resident memory of a process (this one by default), in MiB."""
+    with open(f"/proc/{pid}/statm") as statm:
         return int(statm.read().split()[1]) * 4096 / 2**20
 
 

@@ -27,17 +27,12 @@ import httpx
 import numpy as np
 
 from benchmarks.insights_bench import service_process
-from benchmarks.overlap import Bench, body_chunks, fresh_database, load
+from benchmarks.overlap import Bench, body_chunks, fresh_database, load, rss_mib
 from insights import auth
 from insights.db import migrate, transaction
 
 TARGET_SECONDS = {"new": 60.0, "known": 30.0}
 TARGET_GROWTH_MIB = 1024
-
-
-def rss_mib(pid: int) -> float:
-    with open(f"/proc/{pid}/statm") as statm:
-        return int(statm.read().split()[1]) * 4096 / 2**20
 
 
 def anonymous_mib(pid: int) -> float:
