@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
-from insights import auth, members
-from insights.demo_audiences import evaluation_times, record_history, size_history
-from insights.demo_runs import RunPlan, epoch, history_rows, insert_rows
+from insights import auth, members, workspaces
+from insights.demo.audiences import evaluation_times, record_history, size_history
+from insights.demo.runs import RunPlan, epoch, history_rows, insert_rows
 from insights.evaluations import record_member_evaluation
 from insights.models import (
     Audience,
@@ -81,7 +81,7 @@ class _Rows:
 
 def build_workspace(session: Session, shape: Shape, seed: int = 1) -> tuple[uuid.UUID, str]:
     """(workspace id, a read key) of a new workspace filled to `shape`, history up to now."""
-    workspace = auth.create_workspace(session, WORKSPACE_NAME, TIMEZONE)
+    workspace = workspaces.create_workspace(session, WORKSPACE_NAME, TIMEZONE)
     _, key = auth.mint_key(session, workspace.id, "benchmark", "read")
     rows, now = _Rows(session, workspace.id, seed), utcnow().replace(microsecond=0)
     sources, models, destinations = _warehouse(rows)

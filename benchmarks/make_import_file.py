@@ -17,7 +17,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from insights.demo_runs import GENERIC_ERRORS, RunPlan, epoch, history_rows
+from insights.demo.runs import GENERIC_ERRORS, RunPlan, epoch, history_rows
 from insights.types import format_timestamp
 
 ZERO = uuid.UUID(int=0)

@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from benchmarks import insights_bench
 from insights import members
 from insights.db import is_sqlite, make_engine, make_sessionmakers, migrate, transaction
-from insights.evaluations import record_member_evaluation
-from insights.member_upload import TEXT, parse_file, record_member_upload
+from insights.evaluations import record_member_evaluation, record_member_upload
 from insights.models import Audience, Workspace, utcnow
 from insights.reports.audience_overlap import audience_overlap
+from insights.settings import Settings
 
 PG_ADMIN_URL = os.environ.get(
     "INSIGHTS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -104,7 +104,9 @@ class Bench:
     def __init__(self, url: str, members_per_audience: int, runs: int) -> None:
         self.url, self.n, self.runs = url, members_per_audience, runs
         self.engine = make_engine(url)
-        self.read, self.write = make_sessionmakers(self.engine)
+        self.caches = members.MemberCaches.sized(Settings().bitmap_cache_bytes)
+        info = members.session_info(self.caches)
+        self.read, self.write = make_sessionmakers(self.engine, info, info)
         self.rng = np.random.default_rng(7)
         with transaction(self.write) as session:
             workspace = Workspace(name="overlap benchmark")
@@ -133,7 +135,7 @@ class Bench:
         with transaction(self.write) as session:
             audience_id = audience_id or self.audience(session, label)
             self.when += timedelta(seconds=1)
-            batches = parse_file(chunks(), TEXT)
+            batches = members.parse_keys(chunks(), members.TEXT)
             record_member_upload(session, self.ws, audience_id, self.when, batches)
             peak = max(peak, rss_mib())
         seconds = time.perf_counter() - started
@@ -242,7 +244,7 @@ def report_pair(bench: Bench, a: uuid.UUID, b: uuid.UUID, runs: int) -> None:
         report = lambda: audience_overlap(session, bench.ws, audience_ids=[a, b])  # noqa: E731
         cached = timings(report, runs)
         print(f"overlap report, bitmaps cached       {cached}")
-        uncached = timings(report, runs, before=members.bitmap_cache.clear)
+        uncached = timings(report, runs, before=bench.caches.bitmaps.clear)
         print(f"overlap report, read from database   {uncached}")
         floor = lambda: first.intersection_cardinality(second)  # noqa: E731
         print(f"pyroaring intersection (floor)       {timings(floor, runs)}")
@@ -265,17 +267,12 @@ def report_many(bench: Bench, pair: list[uuid.UUID], runs: int) -> None:
         print(f"union of 20 audiences, count cached  {timings(union20, runs)}")
         print(
             f"union of 20 audiences, bitmaps cached "
-            f"{timings(union20, runs, before=members.union_cache.clear)}"
+            f"{timings(union20, runs, before=bench.caches.unions.clear)}"
         )
         print(
             f"union of 20 audiences, from database "
-            f"{timings(union20, max(5, runs // 3), before=clear_caches)}"
+            f"{timings(union20, max(5, runs // 3), before=bench.caches.clear)}"
         )
-
-
-def clear_caches() -> None:
-    members.bitmap_cache.clear()
-    members.union_cache.clear()
 
 
 def main() -> None:

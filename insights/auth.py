@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from insights.errors import NotFound, Unauthorized
-from insights.models import ApiKey, Workspace, utcnow
+from insights.models import ApiKey, utcnow
 from insights.pagination import Page
 
 KEY_PREFIX = "sk_live_"
@@ -61,10 +61,10 @@ def mint_key(
 def authenticate(session: Session, raw: str) -> Principal:
     """The principal of an active key, else 401."""
     if not raw.startswith(KEY_PREFIX) or len(raw) < len(KEY_PREFIX) + 32:
-        raise Unauthorized("the API key is malformed")
+        raise Unauthorized("The API key is malformed.")
     key = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(raw)}).first()
     if key is None or key.status != "active":
-        raise Unauthorized("the API key is unknown or revoked")
+        raise Unauthorized("The API key is unknown or revoked.")
     return Principal(key.id, key.workspace_id, key.scope, key.last_used_at)
 
 
@@ -102,13 +102,6 @@ def list_keys(session: Session, workspace_id: uuid.UUID, page: Page) -> dict[str
 def revoke_key(session: Session, workspace_id: uuid.UUID, key_id: uuid.UUID) -> None:
     key = session.get(ApiKey, (workspace_id, key_id))
     if key is None:
-        raise NotFound(f"API key {key_id} does not exist")
+        raise NotFound(f"API key {key_id} does not exist.")
     key.status = "revoked"
     key.updated_at = utcnow()
-
-
-def create_workspace(session: Session, name: str, timezone: str = "UTC") -> Workspace:
-    workspace = Workspace(name=name, timezone=timezone)
-    session.add(workspace)
-    session.flush()
-    return workspace

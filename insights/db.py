@@ -71,8 +71,13 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
-    """(read, write) session factories; on SQLite the write one begins IMMEDIATE.
+def make_sessionmakers(
+    engine: Engine,
+    read_info: dict[str, Any] | None = None,
+    write_info: dict[str, Any] | None = None,
+) -> tuple[sessionmaker[Session], sessionmaker[Session]]:
+    """(read, write) session factories; on SQLite the write one begins IMMEDIATE. The
+    `info` dicts travel with every session (the app's member caches, insights.members).
 
     On PostgreSQL the read one runs in autocommit: each statement reads committed data, as
     in a READ COMMITTED transaction, without the BEGIN and COMMIT round trips (two of the
@@ -80,9 +85,9 @@ def make_sessionmakers(engine: Engine) -> tuple[sessionmaker[Session], sessionma
     read_engine = (
         engine if is_sqlite(engine) else engine.execution_options(isolation_level="AUTOCOMMIT")
     )
-    read = sessionmaker(read_engine, expire_on_commit=False)
+    read = sessionmaker(read_engine, expire_on_commit=False, info=read_info)
     write_engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-    write = sessionmaker(write_engine, expire_on_commit=False)
+    write = sessionmaker(write_engine, expire_on_commit=False, info=write_info)
     return read, write
 
 

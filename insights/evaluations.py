@@ -4,6 +4,7 @@ transaction with the caller's session."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,17 +13,22 @@ from sqlalchemy.orm import Session
 
 from insights import members
 from insights.errors import BadRequest, Conflict
-from insights.member_keys import member_key_problem
 from insights.models import AudienceEvaluation, utcnow
 from insights.pagination import Page
-from insights.run_schemas import EvaluationCreate, EvaluationRead
+from insights.schemas.evaluations import EvaluationCreate, EvaluationRead
+from insights.types import format_timestamp
+
+
+def default_evaluated_at() -> datetime:
+    """When an evaluation that names no time happened: now, to the whole second."""
+    return utcnow().replace(microsecond=0)
 
 
 def record_evaluation(
     session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate
 ) -> AudienceEvaluation:
     """Store one evaluation in any of its three forms."""
-    evaluated_at = body.evaluated_at or utcnow().replace(microsecond=0)
+    evaluated_at = body.evaluated_at or default_evaluated_at()
     if body.size is not None:
         evaluation = AudienceEvaluation(
             workspace_id=workspace_id,
@@ -51,12 +57,12 @@ def _apply_change(
     _check_keys("removed", removed)
     both = set(added).intersection(removed)
     if both:
-        raise BadRequest(f"member key {min(both)!r} is both added and removed")
+        raise BadRequest(f"Member key {min(both)!r} is both added and removed.")
     current = members.current_bitmap(session, workspace_id, audience_id)
     if current is None:
         raise Conflict(
-            f"audience {audience_id} has no member list to apply added/removed to; "
-            "send the full list in members first"
+            f"Audience {audience_id} has no member list to apply added/removed to; "
+            "send the full list in members first."
         )
     added_ids = members.encode_keys(session, workspace_id, added)
     removed_ids = members.encode_keys(session, workspace_id, removed, create=False)
@@ -79,8 +85,8 @@ def check_newer(
     )
     if latest is not None and evaluated_at <= latest:
         raise Conflict(
-            f"evaluated_at must be after the latest member list of audience {audience_id} "
-            f"({latest:%Y-%m-%dT%H:%M:%SZ})"
+            f"Field evaluated_at must be after the latest member list of audience "
+            f"{audience_id} ({format_timestamp(latest)})."
         )
 
 
@@ -112,6 +118,34 @@ def record_member_evaluation(
     return evaluation
 
 
+def record_member_upload(
+    session: Session,
+    workspace_id: uuid.UUID,
+    audience_id: uuid.UUID,
+    evaluated_at: datetime | None,
+    batches: Iterable[list[str]],
+) -> AudienceEvaluation:
+    """Records the keys of `batches` (members.parse_keys of a file or a request body) as
+    the audience's full membership, exactly like an evaluation with `members`; a bad line
+    stores nothing (the caller rolls back). The CLI's upload and the HTTP one both come
+    here; either way the heap freed by a large list goes back to the system after it."""
+    evaluated_at = evaluated_at or default_evaluated_at()
+    try:
+        check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading keys
+        with members.MemberEncoder(session, workspace_id) as encoder:
+            for batch in batches:
+                encoder.add(batch)
+            bitmap = encoder.finish()
+        evaluation = record_member_evaluation(
+            session, workspace_id, audience_id, evaluated_at, bitmap
+        )
+        # A full replacement is where keys fall out of use: the cheap place to look.
+        members.collect_garbage(session, workspace_id)
+        return evaluation
+    finally:
+        members.release_freed_memory()
+
+
 def list_evaluations(
     session: Session,
     workspace_id: uuid.UUID,
@@ -136,6 +170,6 @@ def list_evaluations(
 
 def _check_keys(field: str, keys: list[str]) -> None:
     for index, key in enumerate(keys):
-        problem = member_key_problem(key)
+        problem = members.member_key_problem(key)
         if problem is not None:
-            raise BadRequest(f"{field}[{index}]: {problem}")
+            raise BadRequest(f"Field {field}[{index}] is invalid: {problem}.")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from insights import schemas
 from insights.models import Audience, Destination, Loader, Model, Source, Sync
+from insights.schemas import resources as schemas
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ class Kind:
     references: dict[str, str] = field(default_factory=dict)
     # model syncs and audience-syncs share the syncs table, told apart by this value
     sync_kind: str | None = None
+
+    @property
+    def title(self) -> str:
+        """The label at the start of a sentence: "Audience-sync 1f2e... does not exist."."""
+        return self.label[:1].upper() + self.label[1:]
 
 
 KINDS: dict[str, Kind] = {

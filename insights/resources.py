@@ -14,8 +14,8 @@ from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind, referrers
 from insights.models import Sync, utcnow
 from insights.pagination import Page
-from insights.schemas import ResourceCreate, ResourceRead, ResourceUpdate
-from insights.types import present_fields
+from insights.schemas.base import present_fields
+from insights.schemas.resources import ResourceCreate, ResourceRead, ResourceUpdate
 
 
 def _query(kind: Kind, workspace_id: uuid.UUID) -> Select[Any]:
@@ -33,7 +33,7 @@ def find(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) 
 def get(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
     obj = find(session, workspace_id, kind, rid)
     if obj is None:
-        raise NotFound(f"{kind.label} {rid} does not exist")
+        raise NotFound(f"{kind.title} {rid} does not exist.")
     return obj
 
 
@@ -50,7 +50,7 @@ def list_page(
     if status is not None:
         if status not in kind.statuses:
             allowed = ", ".join(kind.statuses)
-            raise BadRequest(f"status must be one of {allowed}, not {status!r}")
+            raise BadRequest(f"Query parameter status must be one of {allowed}, not {status!r}.")
         query = query.where(kind.table.status == status)
     query = query.order_by(kind.table.created_at.desc(), kind.table.id)
     objects, total = page.fetch(session, query)
@@ -69,7 +69,7 @@ def create(
         if stored is not None:
             if _is_same(kind, stored, values):
                 return stored, False
-            raise Conflict(f"{kind.label} {body.id} already exists with other content")
+            raise Conflict(f"{kind.title} {body.id} already exists with other content.")
     _check_references(session, workspace_id, kind, values)
     obj = kind.table(workspace_id=workspace_id, **values)
     if body.id is not None:
@@ -88,7 +88,7 @@ def update(
     changes = present_fields(body)
     for name, value in changes.items():
         if value is None and not _nullable(kind, name):
-            raise BadRequest(f"{name} must not be null")
+            raise BadRequest(f"Field {name} must not be null.")
     _check_references(session, workspace_id, kind, changes)
     for name, value in changes.items():
         setattr(obj, name, value)
@@ -106,7 +106,7 @@ def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID
         user = session.scalars(query).first()
         if user is not None:
             raise Conflict(
-                f"{kind.label} {rid} is used by {referrer.label} {user.id}; delete that first"
+                f"{kind.title} {rid} is used by {referrer.label} {user.id}; delete that first."
             )
     table = kind.table
     session.execute(delete(table).where(table.workspace_id == workspace_id, table.id == rid))
@@ -128,7 +128,7 @@ def _check_references(
         )
         if not found:
             raise BadRequest(
-                f"{field} {target_id} does not name a {target.label} of this workspace"
+                f"Field {field} {target_id} does not name a {target.label} of this workspace."
             )
 
 

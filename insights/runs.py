@@ -15,7 +15,8 @@ from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind
 from insights.models import LoaderRun, SyncRun, utcnow
 from insights.pagination import Page
-from insights.run_schemas import (
+from insights.schemas.base import present_fields
+from insights.schemas.runs import (
     FINISHED,
     LoaderRunCreate,
     LoaderRunRead,
@@ -27,7 +28,6 @@ from insights.run_schemas import (
     SyncRunRead,
     SyncRunUpdate,
 )
-from insights.types import present_fields
 
 
 @dataclass(frozen=True)
@@ -56,11 +56,11 @@ RUN_KINDS = {
 def check_timeline(status: str, started_at: datetime, completed_at: datetime | None) -> None:
     """A finished run has a completion time not before its start; an unfinished one none."""
     if status in FINISHED and completed_at is None:
-        raise BadRequest(f"completed_at is required when the status is {status}")
+        raise BadRequest(f"Field completed_at is required when the status is {status}.")
     if status not in FINISHED and completed_at is not None:
-        raise BadRequest(f"completed_at must be absent while the status is {status}")
+        raise BadRequest(f"Field completed_at must be absent while the status is {status}.")
     if completed_at is not None and completed_at < started_at:
-        raise BadRequest("completed_at must not be before started_at")
+        raise BadRequest("Field completed_at must not be before started_at.")
 
 
 def create_run(
@@ -79,7 +79,7 @@ def create_run(
             same_parent = getattr(stored, kind.parent_column) == parent_id
             if same_parent and all(getattr(stored, k) == v for k, v in values.items()):
                 return stored, False
-            raise Conflict(f"run {body.id} already exists with other content")
+            raise Conflict(f"Run {body.id} already exists with other content.")
     run = kind.table(workspace_id=workspace_id, **values, **{kind.parent_column: parent_id})
     if body.id is not None:
         run.id = body.id
@@ -103,7 +103,7 @@ def get_run(
         )
     ).first()
     if run is None:
-        raise NotFound(f"run {run_id} does not exist")
+        raise NotFound(f"Run {run_id} does not exist.")
     return run
 
 
@@ -111,10 +111,10 @@ def update_run(session: Session, run: Any, body: RunUpdate) -> Any:
     changes = present_fields(body)
     for name, value in changes.items():
         if value is None and name not in ("completed_at", "error"):
-            raise BadRequest(f"{name} must not be null")
+            raise BadRequest(f"Field {name} must not be null.")
     status = changes.get("status", run.status)
     if run.status in FINISHED and status not in FINISHED:
-        raise Conflict(f"run {run.id} is {run.status} and cannot go back to {status}")
+        raise Conflict(f"Run {run.id} is {run.status} and cannot go back to {status}.")
     started_at = changes.get("started_at", run.started_at)
     completed_at = changes.get("completed_at", run.completed_at)
     check_timeline(status, started_at, completed_at)

@@ -23,7 +23,7 @@ class Settings(BaseSettings):
     max_json_body_bytes: int = Field(default=64 << 20, ge=1024)
     bitmap_cache_bytes: int = Field(default=512 << 20, ge=0)
     # PostgreSQL only: extra connections that read uncached bitmaps beside a read request's
-    # own (insights.bitmap_reads); 0 reads them all on the request's connection.
+    # own (insights.members.reads); 0 reads them all on the request's connection.
     bitmap_read_connections: int = Field(default=1, ge=0, le=32)
     session_secret: str | None = None
     session_max_age_seconds: int = Field(default=8 * 3600, ge=60)

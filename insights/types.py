@@ -1,24 +1,52 @@
-"""Field types shared by every request and response model: timestamps, names, counts."""
+"""Field types shared by every request and response model: IDs, timestamps, names, counts."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
     AwareDatetime,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     PlainSerializer,
     Strict,
 )
 
+from insights.errors import BadRequest
+
+# Only the hyphenated 8-4-4-4-12 form (any case): the contract writes IDs that way, and
+# accepting braces, URNs or bare hex would give one ID several spellings.
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def is_uuid(raw: str) -> bool:
+    return _UUID.fullmatch(raw) is not None
+
+
+def parse_uuid(raw: str, name: str) -> uuid.UUID:
+    """The one UUID parser of paths, headers, query values and bodies: a 400 naming `name`
+    and the value when `raw` is not a UUID written 8-4-4-4-12."""
+    if not is_uuid(raw):
+        raise BadRequest(f"The value {raw!r} of the {name} is not a valid UUID.")
+    return uuid.UUID(raw)
+
+
+def _uuid_text(value: Any) -> Any:
+    if isinstance(value, str) and not is_uuid(value):
+        raise ValueError("a UUID is written as 8-4-4-4-12 hexadecimal digits")
+    return value
+
+
+# A UUID in a body, a path or a query: the same forms parse_uuid accepts.
+ID = Annotated[uuid.UUID, BeforeValidator(_uuid_text)]
+
 
 def format_timestamp(value: datetime) -> str:
-    """The wire form of a timestamp: UTC, whole seconds, Z suffix."""
+    """The one wire form of a timestamp: UTC, whole seconds, Z suffix."""
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -70,20 +98,3 @@ ShortText = Annotated[str, Strict(), Field(min_length=1, max_length=255), AfterV
 Label = Annotated[str, Strict(), Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
 Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
-
-
-class RequestModel(BaseModel):
-    """A request body: unknown fields are refused (400); its field types are strict."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-class ResponseModel(BaseModel):
-    """A response body."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-
-def present_fields(model: BaseModel) -> dict[str, Any]:
-    """The fields the client actually sent: a partial update changes only these."""
-    return {name: getattr(model, name) for name in model.model_fields_set}

@@ -6,10 +6,10 @@ import re
 import uuid
 
 import pytest
-from conftest import Api
 from sqlalchemy import delete, select, text
 
 from insights.models import ApiKey, Workspace
+from tests.support.api import Api
 
 KEY_PATTERN = re.compile(r"^sk_live_[A-Za-z0-9_-]{32,}$")
 

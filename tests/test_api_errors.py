@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Api, make_settings, new_workspace_api
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from insights.app import create_app
+from tests.support.api import Api, make_settings, new_workspace_api
 
 
 def _error(response: Any, status: int) -> str:
@@ -250,10 +250,10 @@ def _sqlite_outage(db: Any, tmp_path: Path) -> None:
 
 def _bootstrap(client: Any) -> tuple[uuid.UUID, str]:
     """A workspace and admin key made through the app's own engine."""
-    from insights import auth
+    from insights import auth, workspaces
     from insights.db import transaction
 
     with transaction(client.app.state.insights.write) as session:
-        workspace = auth.create_workspace(session, "Acme")
+        workspace = workspaces.create_workspace(session, "Acme")
         _, raw = auth.mint_key(session, workspace.id, "admin", "admin")
         return workspace.id, raw

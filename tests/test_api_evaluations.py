@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import Api
 from sqlalchemy import func, select
 
 from insights.models import AudienceEvaluation, MemberKey
+from tests.support.api import Api
 
 FIELDS = {"id", "audience_id", "evaluated_at", "size", "members_added", "members_removed"}
 

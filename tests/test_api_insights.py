@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import Api
+from tests.support.api import Api
 
 INSIGHTS = "/insights"
 

@@ -7,13 +7,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import factories
 import pytest
-from conftest import Api
 from sqlalchemy import func, select
 
 from insights.kinds import KINDS
 from insights.models import AudienceEvaluation, LoaderRun, MemberBitmap, SyncRun
+from tests.support import factories
+from tests.support.api import Api
 
 ALL_KINDS = sorted(KINDS)
 # The contract's status values per kind, default first.

@@ -6,7 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import Api
+
+from tests.support.api import Api
 
 PARENTS = ["syncs", "audience-syncs", "loaders"]
 SYNC_PARENTS = ["syncs", "audience-syncs"]

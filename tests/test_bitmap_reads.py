@@ -9,20 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete
+from sqlalchemy.orm import Session
 
 from insights import members
-from insights.bitmap_reads import PARALLEL_READS, parallel_reads, read_blobs
+from insights.members.reads import PARALLEL_READS, parallel_reads, read_blobs
 from insights.models import Audience
-from tests.conftest import Database
-from tests.factories import make_audience, make_members
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_members
 
 T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _empty_caches() -> None:
-    members.bitmap_cache.clear()
-    members.union_cache.clear()
 
 
 def _audiences_with_members(db: Database, workspace_id: uuid.UUID, lists: list[list[str]]):  # type: ignore[no-untyped-def]
@@ -44,12 +39,12 @@ def test_a_list_replaced_since_its_evaluation_was_looked_up_is_read_newer(
         new = make_members(
             session, workspace_id, audience.id, ["b", "c", "d"], evaluated_at=T0 + timedelta(1)
         )
-    members.bitmap_cache.clear()
+    db.caches.bitmaps.clear()
     with db.read() as session:
         found = members.load_bitmaps(session, workspace_id, {audience.id: old.id})
     assert len(found[audience.id]) == 3
-    assert members.bitmap_cache.get((workspace_id, new.id)) is found[audience.id]
-    assert members.bitmap_cache.get((workspace_id, old.id)) is None
+    assert db.caches.bitmaps.get((workspace_id, new.id)) is found[audience.id]
+    assert db.caches.bitmaps.get((workspace_id, old.id)) is None
 
 
 def test_an_audience_deleted_since_its_evaluation_was_looked_up_is_left_out(
@@ -60,7 +55,7 @@ def test_an_audience_deleted_since_its_evaluation_was_looked_up_is_left_out(
         evaluation = make_members(session, workspace_id, audience.id, ["a"], evaluated_at=T0)
     with db.session() as session, session.begin():
         session.execute(delete(Audience).where(Audience.id == audience.id))
-    members.bitmap_cache.clear()
+    db.caches.bitmaps.clear()
     with db.read() as session:
         assert members.load_bitmaps(session, workspace_id, {audience.id: evaluation.id}) == {}
 
@@ -112,10 +107,10 @@ def test_the_union_of_unchanged_lists_is_counted_once(
     a, b = _audiences_with_members(db, workspace_id, [["x", "y"], ["y", "z"]])
     with db.read() as session:
         assert members.union_cardinality(session, workspace_id, [a, b]) == (3, [])
-        members.bitmap_cache.clear()
+        db.caches.bitmaps.clear()
         # Counted before: the same evaluations need no bitmap at all.
         assert members.union_cardinality(session, workspace_id, [b, a]) == (3, [])
-        assert len(members.bitmap_cache) == 0
+        assert len(db.caches.bitmaps) == 0
     with db.session() as session, session.begin():
         make_members(session, workspace_id, b, ["z", "w", "v"], evaluated_at=T0 + timedelta(1))
     with db.read() as session:
@@ -125,12 +120,8 @@ def test_the_union_of_unchanged_lists_is_counted_once(
 
 def test_no_union_is_cached_while_bitmaps_may_not_be(db: Database, workspace_id: uuid.UUID) -> None:
     a, b = _audiences_with_members(db, workspace_id, [["x"], ["y"]])
-    bound = members.bitmap_cache.max_bytes
-    members.configure_bitmap_cache(0)
-    try:
-        with db.read() as session:
-            assert members.union_cardinality(session, workspace_id, [a, b]) == (2, [])
-            assert members.union_cardinality(session, workspace_id, [a, b]) == (2, [])
-        assert len(members.union_cache) == 0
-    finally:
-        members.configure_bitmap_cache(bound)
+    uncached = members.MemberCaches.sized(0)
+    with Session(db.engine, info=members.session_info(uncached)) as session:
+        assert members.union_cardinality(session, workspace_id, [a, b]) == (2, [])
+        assert members.union_cardinality(session, workspace_id, [a, b]) == (2, [])
+    assert len(uncached.unions) == 0

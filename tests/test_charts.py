@@ -8,9 +8,9 @@ from datetime import date, timedelta
 
 import pytest
 
-from insights.charts import heat_level, line_chart, nice_ticks
-from insights.upset import upset_columns, upset_svg
-from insights.venn import (
+from insights.dashboard.charts.plots import heat_level, line_chart, nice_ticks
+from insights.dashboard.charts.upset import upset_columns, upset_svg
+from insights.dashboard.charts.venn import (
     Circle,
     distance_for_overlap,
     layout,

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Api
 from sqlalchemy import create_engine, inspect, select, text
 
 from insights.models import ApiKey, Base, Workspace
+from tests.support.api import Api
 
 INSIGHTS = str(Path(sys.executable).parent / "insights")
 

@@ -10,8 +10,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from insights.app import create_app
-from tests.conftest import Api, Database, make_settings
-from tests.dashboard_support import Seeded, bearer, fields, page, seed_workspace, sign_in
+from tests.support.api import Api, make_settings
+from tests.support.dashboard import Seeded, bearer, fields, page, seed_workspace, sign_in
+from tests.support.databases import Database
 
 PAGES = ("", "/sync-health", "/audience-trends", "/activation-coverage", "/audience-overlap")
 
@@ -114,9 +115,13 @@ def test_the_root_leads_to_sign_in(client: Any) -> None:
         ("/sync-health?days=abc", 400, "from 1 to 365"),
         ("/audience-trends?days=366", 400, "from 1 to 365"),
         ("/audience-trends?audience_ids=nope", 400, "not a valid UUID"),
-        (f"/audience-trends?audience_ids={uuid.UUID(int=7)}", 404, "was not found"),
+        (f"/audience-trends?audience_ids={uuid.UUID(int=7)}", 404, "does not exist"),
         (f"/audience-overlap?audience_ids={uuid.UUID(int=7)}", 400, "at least 2"),
-        (f"/audience-overlap?audience_ids={uuid.UUID(int=7)},{uuid.UUID(int=8)}", 404, "not found"),
+        (
+            f"/audience-overlap?audience_ids={uuid.UUID(int=7)},{uuid.UUID(int=8)}",
+            404,
+            "does not exist",
+        ),
     ],
 )
 def test_bad_parameters_render_an_error_page_with_the_status(

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.browser_support import (
+from tests.support.browser import (
     CHROMIUM_ARGS,
     Service,
     api_json,

@@ -10,9 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from insights.app import create_app
-from insights.dashboard_auth import COOKIE
-from tests.conftest import Api, Database, make_settings
-from tests.dashboard_support import Seeded, page, seed_workspace, set_cookie_header, sign_in
+from insights.dashboard.auth import COOKIE
+from tests.support.api import Api, make_settings
+from tests.support.dashboard import Seeded, page, seed_workspace, set_cookie_header, sign_in
+from tests.support.databases import Database
 
 PAGES = ("", "/sync-health", "/audience-trends", "/activation-coverage", "/audience-overlap")
 

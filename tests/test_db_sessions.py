@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from insights.models import Workspace
-from tests.conftest import Database
+from tests.support.databases import Database
 
 
 def _workspaces(session: object) -> int:

@@ -12,12 +12,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from insights import auth, members
+from insights import members, workspaces
 from insights.demo import DEMO_NAME, ensure_demo
-from insights.demo_builder import build_demo
+from insights.demo.builder import build_demo
 from insights.models import ApiKey, Audience, AudienceEvaluation, Sync, SyncRun
 from insights.reports.sync_health import sync_health
-from tests.conftest import Database
+from tests.support.databases import Database
 
 NOW = datetime(2024, 6, 15, 14, 30, 5, tzinfo=UTC)
 SCALE = 0.1
@@ -64,7 +64,7 @@ def _fingerprint(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
 
 def _build(db: Database, seed: int) -> dict[str, Any]:
     with db.session() as session, session.begin():
-        workspace = auth.create_workspace(session, f"seed {seed}", "America/New_York")
+        workspace = workspaces.create_workspace(session, f"seed {seed}", "America/New_York")
         build_demo(session, workspace.id, scale=SCALE, seed=seed, now=NOW)
         return _fingerprint(session, workspace.id)
 

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from insights import importer, members
+from insights import members
 from insights.db import transaction
 from insights.importer import ImportFailed, ImportReport, import_file
+from insights.importer import lines as importer
 from insights.models import (
     Audience,
     AudienceEvaluation,
@@ -26,8 +27,8 @@ from insights.models import (
     Sync,
     SyncRun,
 )
-from tests.conftest import Database
-from tests.factories import make_sync, make_workspace
+from tests.support.databases import Database
+from tests.support.factories import make_sync, make_workspace
 
 TABLES = (
     Source,
@@ -319,7 +320,7 @@ def test_bad_line_reports_its_number_and_stores_nothing(
     path = _write(tmp_path, [*records, bad, *records[7:9]])
     with pytest.raises(ImportFailed) as failure:
         _import(db, workspace_id, path)
-    assert failure.value.message.startswith(f"line {len(records) + 1}: ")
+    assert failure.value.message.startswith(f"Line {len(records) + 1}: ")
     assert reason in failure.value.message
     assert not any(_counts(db, workspace_id).values())
 
@@ -334,7 +335,7 @@ def test_parent_in_another_workspace_is_refused(
         "status": "queued",
         "started_at": "2024-03-01T10:00:00Z",
     }
-    with pytest.raises(ImportFailed, match=f"^line 1: sync {foreign} does not exist$"):
+    with pytest.raises(ImportFailed, match=f"^Line 1: sync {foreign} does not exist\\.$"):
         _import(db, workspace_id, _write(tmp_path, [line]))
 
 
@@ -368,7 +369,7 @@ def test_import_command_exits_non_zero_on_a_bad_line(
         ]
     finally:
         get_settings.cache_clear()
-    assert runs[0].exit_code != 0 and "line 2: " in runs[0].stderr
+    assert runs[0].exit_code != 0 and "Line 2: " in runs[0].stderr
     assert runs[1].exit_code == 0, runs[1].output
     assert json.loads(runs[1].stdout)["created"] == {"source": 1, "model": 1, "destination": 1}
     assert _counts(db, workspace_id)["sources"] == 1

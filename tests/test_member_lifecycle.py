@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from insights.models import MemberBitmap, MemberKey
-from tests.conftest import Api, Database
+from tests.support.api import Api
+from tests.support.databases import Database
 
 
 def _key_count(db: Database, api: Api) -> int:

@@ -12,10 +12,12 @@ from sqlalchemy import select
 
 from insights import members
 from insights.errors import BadRequest, Conflict
-from insights.member_upload import NDJSON, TEXT, KeyParser, parse_file, record_member_upload
+from insights.evaluations import record_member_upload
+from insights.members import NDJSON, TEXT, KeyParser, parse_keys
 from insights.models import AudienceEvaluation, MemberKey
-from tests.conftest import Api, Database, make_settings, new_workspace_api
-from tests.factories import make_audience
+from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.databases import Database
+from tests.support.factories import make_audience
 
 T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -56,14 +58,14 @@ def test_ndjson_lines_are_json_strings() -> None:
 @pytest.mark.parametrize(
     ("kind", "body", "expected"),
     [
-        (TEXT, b"a\nb\rc\n", "line 2: a member key must not contain a line break"),
-        (TEXT, b"a\n\n\xff\n", "line 3: not valid UTF-8"),
-        (TEXT, b"a\n" + b"x" * 257 + b"\n", "line 2: a member key must be at most 256"),
-        (NDJSON, b'"a"\n1\n', "line 2: a member key must be a string"),
-        (NDJSON, b'"a"\n"b", "c"\n', "line 2: the line is not a JSON string"),
-        (NDJSON, b'"a"\n\n""\n', "line 3: a member key must not be empty"),
-        (NDJSON, b'"a"\n"x\\ny"\n', "line 2: a member key must not contain a line break"),
-        (NDJSON, b'"a"\nb\n', "line 2: the line is not a JSON string"),
+        (TEXT, b"a\nb\rc\n", "Line 2: a member key must not contain a line break"),
+        (TEXT, b"a\n\n\xff\n", "Line 3: the line is not valid UTF-8"),
+        (TEXT, b"a\n" + b"x" * 257 + b"\n", "Line 2: a member key must be at most 256"),
+        (NDJSON, b'"a"\n1\n', "Line 2: a member key must be a string"),
+        (NDJSON, b'"a"\n"b", "c"\n', "Line 2: the line is not a JSON string"),
+        (NDJSON, b'"a"\n\n""\n', "Line 3: a member key must not be empty"),
+        (NDJSON, b'"a"\n"x\\ny"\n', "Line 2: a member key must not contain a line break"),
+        (NDJSON, b'"a"\nb\n', "Line 2: the line is not a JSON string"),
     ],
 )
 def test_a_bad_line_is_named_with_its_reason(kind: str, body: bytes, expected: str) -> None:
@@ -71,11 +73,11 @@ def test_a_bad_line_is_named_with_its_reason(kind: str, body: bytes, expected: s
 
 
 def test_bad_line_numbers_count_across_chunks() -> None:
-    assert _error(TEXT, b"a\nb\n", b"c\n", b"\n" + b"y" * 300 + b"\n").startswith("line 5:")
+    assert _error(TEXT, b"a\nb\n", b"c\n", b"\n" + b"y" * 300 + b"\n").startswith("Line 5:")
 
 
 def test_a_line_without_end_is_refused_before_it_fills_memory() -> None:
-    assert _error(TEXT, b"a\n", b"y" * 5000, b"y" * 5000).startswith("line 2:")
+    assert _error(TEXT, b"a\n", b"y" * 5000, b"y" * 5000).startswith("Line 2:")
 
 
 # Recording -----------------------------------------------------------------------------
@@ -90,11 +92,11 @@ def test_upload_records_a_member_evaluation(db: Database, workspace_id: uuid.UUI
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id)
         first = record_member_upload(
-            session, workspace_id, audience.id, T0, parse_file(_file("a\nb\nb\nc\n"), TEXT)
+            session, workspace_id, audience.id, T0, parse_keys(_file("a\nb\nb\nc\n"), TEXT)
         )
         later = T0.replace(hour=13)
         second = record_member_upload(
-            session, workspace_id, audience.id, later, parse_file(_file("b\nc\nd\n"), TEXT)
+            session, workspace_id, audience.id, later, parse_keys(_file("b\nc\nd\n"), TEXT)
         )
         assert (first.size, first.members_added, first.members_removed) == (3, None, None)
         assert (second.size, second.members_added, second.members_removed) == (3, 1, 1)
@@ -164,7 +166,7 @@ def test_put_members_with_a_bad_line_stores_nothing(db: Database, upload_api: Ap
     audience = upload_api.create("audiences", name="Buyers", status="active")
     response = _put(upload_api, audience["id"], b"a\nb\n" + b"x" * 300 + b"\n")
     assert response.status_code == 400
-    assert response.json()["error"].startswith("line 3:")
+    assert response.json()["error"].startswith("Line 3:")
     with db.read() as session:
         assert session.scalar(select(AudienceEvaluation.id)) is None
         assert session.scalar(select(MemberKey.key)) is None
@@ -211,7 +213,7 @@ def test_cli_uploads_a_file(
     from click.testing import CliRunner
 
     from insights.cli import main
-    from insights.cli_members import members_group
+    from insights.cli.members import members_group
     from insights.settings import get_settings
 
     if "members" not in main.commands:

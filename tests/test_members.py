@@ -11,20 +11,15 @@ from sqlalchemy.orm import Session
 
 from insights import members
 from insights.errors import Conflict
-from insights.member_encoding import MAX_MEMBER_ID as MAX_ID
-from insights.member_encoding import SqliteStage
 from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys
+from insights.members import encoder as encoder_module
+from insights.members.encoding import MAX_MEMBER_ID as MAX_ID
+from insights.members.encoding import SqliteStage
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
-from tests.conftest import Database
-from tests.factories import make_audience, make_members, make_workspace
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_members, make_workspace
 
 T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture(autouse=True)
-def _empty_cache() -> None:
-    members.bitmap_cache.clear()
-    members.union_cache.clear()
 
 
 def _dictionary(session: Session, workspace_id: uuid.UUID) -> dict[str, int]:
@@ -105,7 +100,7 @@ def test_each_workspace_has_its_own_dictionary(db: Database, workspace_id: uuid.
 def test_encoder_takes_many_batches(
     db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(members, "ENCODE_BATCH", 7)
+    monkeypatch.setattr(encoder_module, "ENCODE_BATCH", 7)
     keys = [f"k{i % 40}" for i in range(100)]
     with db.session() as session, session.begin():
         assert len(encode_keys(session, workspace_id, keys)) == 40
@@ -124,7 +119,7 @@ def test_runs_encoded_in_the_background_see_each_other(
     """SQLite encodes a run while the next is sorted; a key new in one run is known in the
     next, and every key of every run gets the same ID on both databases."""
     monkeypatch.setattr(SqliteStage, "RUN_KEYS", 5)
-    monkeypatch.setattr(members, "ENCODE_BATCH", 3)
+    monkeypatch.setattr(encoder_module, "ENCODE_BATCH", 3)
     with db.session() as session, session.begin():
         known = encode_keys(session, workspace_id, [f"k{i}" for i in range(10)])
     keys = [f"k{i % 14}" for i in range(40)] + ["k0", "n1"]  # k10..k13 and n1 are new
@@ -193,7 +188,7 @@ def test_storing_members_replaces_the_previous_blob(db: Database, workspace_id: 
         latest = make_members(
             session, workspace_id, audience.id, ["b", "c"], evaluated_at=T0 + timedelta(hours=1)
         )
-    members.bitmap_cache.clear()
+    db.caches.bitmaps.clear()
     with db.read() as session:
         blobs = session.scalar(select(func.count()).select_from(MemberBitmap))
         evaluation_id, bitmap = members.current_bitmap(session, workspace_id, audience.id)  # type: ignore[misc]
@@ -270,7 +265,7 @@ def test_cached_bitmaps_are_reused(db: Database, workspace_id: uuid.UUID) -> Non
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id)
         make_members(session, workspace_id, audience.id, ["a", "b"], evaluated_at=T0)
-    members.bitmap_cache.clear()
+    db.caches.bitmaps.clear()
     with db.read() as session:
         first = members.current_bitmap(session, workspace_id, audience.id)
         second = members.current_bitmap(session, workspace_id, audience.id)

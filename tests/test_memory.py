@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from insights.memory import _malloc_trim, release_freed_memory
+from insights.members.memory import _malloc_trim, release_freed_memory
 
 
 def _anonymous_mib() -> float:

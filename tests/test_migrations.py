@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from insights.db import make_engine, migrate
 from insights.models import Base, MemberKey
-from tests.conftest import Database, new_pg_database
+from tests.support.databases import Database, new_pg_database
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:

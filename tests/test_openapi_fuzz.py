@@ -10,15 +10,15 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import Api, Database, make_settings, new_workspace_api
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from test_api_isolation import build_graph, fill_path
 
 from insights.app import create_app
-from insights.db import make_engine, make_sessionmakers
+from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.databases import open_database
+from tests.support.graph import build_graph, fill_path
 
 # Examples per operation and generation mode: about 40 operations x 2 modes x this, per
 # database, keeps the file well under a minute.
@@ -45,14 +45,12 @@ def target(
         url = f"sqlite:///{path}"
     else:
         url = request.getfixturevalue("pg_url")
-    engine = make_engine(url)
-    read, write = make_sessionmakers(engine)
-    database = Database(request.param, url, engine, read, write)
+    database = open_database(request.param, url)
     with TestClient(create_app(make_settings(database))) as client:
         api = new_workspace_api(database, client, name="Fuzzed")
         schema = schemathesis.openapi.from_asgi("/openapi.json", client.app)
         yield Target(client, api, schema)
-    engine.dispose()
+    database.engine.dispose()
 
 
 def _operations(schema: Any) -> list[Any]:

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 import redis
-from conftest import Api, make_settings, new_workspace_api
 from fastapi.testclient import TestClient
 
 from insights.app import create_app
+from tests.support.api import Api, make_settings, new_workspace_api
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 

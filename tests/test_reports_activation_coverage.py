@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from insights.reports.activation_coverage import activation_coverage
-from tests.conftest import Database
-from tests.factories import (
+from tests.support.databases import Database
+from tests.support.factories import (
     make_audience,
     make_audience_sync,
     make_destination,

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from insights.errors import Conflict, NotFound
 from insights.reports.audience_overlap import audience_overlap
-from tests.conftest import Database
-from tests.factories import make_audience, make_evaluation, make_members, make_workspace
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_evaluation, make_members, make_workspace
 
 T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 

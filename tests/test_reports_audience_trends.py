@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from insights.errors import NotFound
 from insights.models import Workspace
 from insights.reports.audience_trends import audience_trends
-from tests.conftest import Database
-from tests.factories import make_audience, make_evaluation, make_workspace
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_evaluation, make_workspace
 
 NOW = datetime(2024, 1, 15, 12, 0, 0, tzinfo=UTC)  # days=7: the window opens 2024-01-08 12:00:00
 CREATED = datetime(2024, 2, 1, tzinfo=UTC)  # insertion times, only to order same-second ties

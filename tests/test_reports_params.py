@@ -12,15 +12,15 @@ from pydantic import BaseModel
 
 from insights.errors import BadRequest, NotFound
 from insights.reports.common import (
-    UTCTimestamp,
     round_half_up,
     round_half_up_int,
     today_bounds,
     window_start,
 )
 from insights.reports.params import load_audiences, parse_audience_ids, parse_days
-from tests.conftest import Database
-from tests.factories import make_audience, make_workspace
+from insights.types import OutTimestamp
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_workspace
 
 A = "6f1c2f0e-4a55-4c1e-9d7e-0a8f0d1e2b3c"
 B = "0b9e4a7d-2c31-4f6a-8e5d-3c2b1a0f9e8d"
@@ -159,7 +159,7 @@ def test_today_bounds_are_local_midnights_in_utc(zone: str, now: str, start: str
 
 def test_timestamps_serialise_as_utc_whole_seconds_with_z():
     class Stamp(BaseModel):
-        at: UTCTimestamp
+        at: OutTimestamp
         on: date
 
     tokyo = datetime(2024, 1, 16, 0, 0, 0, 999999, tzinfo=ZoneInfo("Asia/Tokyo"))

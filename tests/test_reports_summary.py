@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from insights.models import Workspace
 from insights.reports.summary import summary
-from tests.conftest import Database
-from tests.factories import (
+from tests.support.databases import Database
+from tests.support.factories import (
     make_audience,
     make_audience_sync,
     make_destination,

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from insights.reports.sync_health import sync_health
-from tests.conftest import Database
-from tests.factories import (
+from tests.support.databases import Database
+from tests.support.factories import (
     make_audience_sync,
     make_destination,
     make_model,

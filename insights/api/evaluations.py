@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
 from insights import evaluations, resources
-from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 from insights.kinds import KINDS
-from insights.run_schemas import EvaluationCreate, EvaluationRead
-from insights.types import InTimestamp
+from insights.schemas.evaluations import EvaluationCreate, EvaluationRead
+from insights.types import ID, InTimestamp
+from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
@@ -23,8 +22,8 @@ AUDIENCES = KINDS["audiences"]
 
 @router.post("/evaluations", status_code=201, response_model=EvaluationRead)
 def create_evaluation(
-    workspace_id: uuid.UUID,
-    audience_id: uuid.UUID,
+    workspace_id: ID,
+    audience_id: ID,
     body: EvaluationCreate,
     access: WriteAccess,
     session: SessionDep,
@@ -35,8 +34,8 @@ def create_evaluation(
 
 @router.get("/evaluations")
 def list_evaluations(
-    workspace_id: uuid.UUID,
-    audience_id: uuid.UUID,
+    workspace_id: ID,
+    audience_id: ID,
     access: ReadAccess,
     session: SessionDep,
     page: PageDep,

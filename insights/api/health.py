@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from insights.api.deps import app_state
 from insights.db import ping
+from insights.web.deps import app_state
 
 router = APIRouter(tags=["health"])
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from insights.api.deps import ReadAccess, SessionDep
 from insights.reports import params
 from insights.reports.activation_coverage import ActivationCoverageResponse, activation_coverage
 from insights.reports.audience_overlap import AudienceOverlapResponse, audience_overlap
 from insights.reports.audience_trends import AudienceTrendsResponse, audience_trends
 from insights.reports.summary import SummaryResponse, summary
 from insights.reports.sync_health import SyncHealthResponse, sync_health
+from insights.types import ID
+from insights.web.deps import ReadAccess, SessionDep
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/insights", tags=["insights"])
 
@@ -29,14 +29,14 @@ MAX_OVERLAP_AUDIENCES = 20
 
 @router.get("/sync-health", response_model=SyncHealthResponse)
 def get_sync_health(
-    workspace_id: uuid.UUID, access: ReadAccess, session: SessionDep, days: Days = None
+    workspace_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
 ) -> Any:
     return sync_health(session, access.workspace_id, days=params.parse_days(days, 7))
 
 
 @router.get("/audience-trends", response_model=AudienceTrendsResponse)
 def get_audience_trends(
-    workspace_id: uuid.UUID,
+    workspace_id: ID,
     access: ReadAccess,
     session: SessionDep,
     days: Days = None,
@@ -51,15 +51,13 @@ def get_audience_trends(
 
 
 @router.get("/activation-coverage", response_model=ActivationCoverageResponse)
-def get_activation_coverage(
-    workspace_id: uuid.UUID, access: ReadAccess, session: SessionDep
-) -> Any:
+def get_activation_coverage(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
     return activation_coverage(session, access.workspace_id)
 
 
 @router.get("/audience-overlap", response_model=AudienceOverlapResponse)
 def get_audience_overlap(
-    workspace_id: uuid.UUID,
+    workspace_id: ID,
     access: ReadAccess,
     session: SessionDep,
     audience_ids: AudienceIds = None,
@@ -78,5 +76,5 @@ def get_audience_overlap(
 
 
 @router.get("/summary", response_model=SummaryResponse)
-def get_summary(workspace_id: uuid.UUID, access: ReadAccess, session: SessionDep) -> Any:
+def get_summary(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
     return summary(session, access.workspace_id)

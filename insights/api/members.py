@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.concurrency import run_in_threadpool
 
-from insights import resources
-from insights.api.deps import SessionDep, WriteAccess
+from insights import evaluations, members, resources
+from insights.concurrency import iterate_from_thread, run_blocking
 from insights.kinds import KINDS
-from insights.member_upload import media_type, upload_members
-from insights.models import utcnow
-from insights.run_schemas import EvaluationRead
-from insights.types import InTimestamp
+from insights.schemas.evaluations import EvaluationRead
+from insights.types import ID, InTimestamp
+from insights.web.deps import SessionDep, WriteAccess
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}", tags=["audiences"]
@@ -33,8 +30,8 @@ BODY_DOCS = {
 
 @router.put("/members", status_code=201, response_model=EvaluationRead, openapi_extra=BODY_DOCS)
 async def put_members(
-    workspace_id: uuid.UUID,
-    audience_id: uuid.UUID,
+    workspace_id: ID,
+    audience_id: ID,
     request: Request,
     access: WriteAccess,
     session: SessionDep,
@@ -44,9 +41,13 @@ async def put_members(
 ) -> Any:
     """The audience's full membership, one key per line (text/plain) or one JSON string
     per line (application/x-ndjson); streamed, never held in memory whole."""
-    kind = media_type(request.headers.get("content-type"))
-    await run_in_threadpool(resources.get, session, access.workspace_id, AUDIENCES, audience_id)
-    when = evaluated_at or utcnow().replace(microsecond=0)
-    return await upload_members(
-        session, access.workspace_id, audience_id, when, request.stream(), kind
-    )
+    kind = members.media_type(request.headers.get("content-type"))
+
+    def upload() -> Any:
+        resources.get(session, access.workspace_id, AUDIENCES, audience_id)
+        batches = members.parse_keys(iterate_from_thread(request.stream()), kind)
+        return evaluations.record_member_upload(
+            session, access.workspace_id, audience_id, evaluated_at, batches
+        )
+
+    return await run_blocking(upload)

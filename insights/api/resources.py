@@ -3,14 +3,14 @@
 # No `from __future__ import annotations` here: FastAPI reads the body types of the
 # endpoints made in a loop from their live annotations.
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from insights import resources
-from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 from insights.kinds import KINDS, Kind
+from insights.types import ID
+from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
 
@@ -29,7 +29,7 @@ def _add_routes(kind: Kind) -> None:
         responses={200: {"model": read_model}},
     )
     def create_resource(
-        workspace_id: uuid.UUID,
+        workspace_id: ID,
         body: create_model,  # type: ignore[valid-type]
         access: WriteAccess,  # type: ignore[valid-type]
         session: SessionDep,
@@ -42,7 +42,7 @@ def _add_routes(kind: Kind) -> None:
 
     @router.get(f"/{kind.path}", tags=[tag], name=f"list_{kind.path}")
     def list_resources(
-        workspace_id: uuid.UUID,
+        workspace_id: ID,
         access: ReadAccess,
         session: SessionDep,
         page: PageDep,
@@ -52,15 +52,15 @@ def _add_routes(kind: Kind) -> None:
 
     @router.get(item, response_model=read_model, tags=[tag], name=f"get_{kind.label}")
     def get_resource(
-        workspace_id: uuid.UUID, resource_id: uuid.UUID, access: ReadAccess, session: SessionDep
+        workspace_id: ID, resource_id: ID, access: ReadAccess, session: SessionDep
     ) -> Any:
         obj = resources.get(session, access.workspace_id, kind, resource_id)
         return resources.read(session, access.workspace_id, kind, obj)
 
     @router.put(item, response_model=read_model, tags=[tag], name=f"update_{kind.label}")
     def update_resource(
-        workspace_id: uuid.UUID,
-        resource_id: uuid.UUID,
+        workspace_id: ID,
+        resource_id: ID,
         body: update_model,  # type: ignore[valid-type]
         access: WriteAccess,
         session: SessionDep,
@@ -70,7 +70,7 @@ def _add_routes(kind: Kind) -> None:
 
     @router.delete(item, status_code=204, tags=[tag], name=f"delete_{kind.label}")
     def delete_resource(
-        workspace_id: uuid.UUID, resource_id: uuid.UUID, access: WriteAccess, session: SessionDep
+        workspace_id: ID, resource_id: ID, access: WriteAccess, session: SessionDep
     ) -> Response:
         resources.remove(session, access.workspace_id, kind, resource_id)
         return Response(status_code=204)

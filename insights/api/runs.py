@@ -2,16 +2,15 @@
 
 # No `from __future__ import annotations`: FastAPI reads the loop-made body types live.
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Response
 
 from insights import resources, runs
-from insights.api.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
-from insights.run_schemas import RunStatus
 from insights.runs import RUN_KINDS, RunKind
-from insights.types import InTimestamp
+from insights.schemas.runs import RunStatus
+from insights.types import ID, InTimestamp
+from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
 
 router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
 
@@ -36,8 +35,8 @@ def _add_routes(kind: RunKind) -> None:
         responses={200: {"model": read_model}},
     )
     def create_run(
-        workspace_id: uuid.UUID,
-        parent_id: uuid.UUID,
+        workspace_id: ID,
+        parent_id: ID,
         body: create_model,  # type: ignore[valid-type]
         access: WriteAccess,
         session: SessionDep,
@@ -51,8 +50,8 @@ def _add_routes(kind: RunKind) -> None:
 
     @router.get(collection, tags=[tag], name=f"list_{label}_runs")
     def list_runs(
-        workspace_id: uuid.UUID,
-        parent_id: uuid.UUID,
+        workspace_id: ID,
+        parent_id: ID,
         access: ReadAccess,
         session: SessionDep,
         page: PageDep,
@@ -74,9 +73,9 @@ def _add_routes(kind: RunKind) -> None:
 
     @router.get(item, response_model=read_model, tags=[tag], name=f"get_{label}_run")
     def get_run(
-        workspace_id: uuid.UUID,
-        parent_id: uuid.UUID,
-        run_id: uuid.UUID,
+        workspace_id: ID,
+        parent_id: ID,
+        run_id: ID,
         access: ReadAccess,
         session: SessionDep,
     ) -> Any:
@@ -85,9 +84,9 @@ def _add_routes(kind: RunKind) -> None:
 
     @router.put(item, response_model=read_model, tags=[tag], name=f"update_{label}_run")
     def update_run(
-        workspace_id: uuid.UUID,
-        parent_id: uuid.UUID,
-        run_id: uuid.UUID,
+        workspace_id: ID,
+        parent_id: ID,
+        run_id: ID,
         body: update_model,  # type: ignore[valid-type]
         access: WriteAccess,
         session: SessionDep,  # type: ignore[valid-type]

@@ -8,25 +8,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from insights.models import Audience, Destination, Sync, SyncRun
-from insights.reports.common import UTCTimestamp, latest_size_probe
+from insights.reports.common import latest_size_probe
+from insights.schemas.base import ResponseModel
+from insights.types import OutTimestamp
 
 # The best status wins when one audience reaches one destination through several syncs.
 STATUS_RANK = {"active": 0, "error": 1, "paused": 2}
 
 
-class CoveredAudience(BaseModel):
+class CoveredAudience(ResponseModel):
     audience_id: uuid.UUID
     audience_name: str
     sync_status: str
-    last_synced_at: UTCTimestamp | None
+    last_synced_at: OutTimestamp | None
 
 
-class DestinationCoverage(BaseModel):
+class DestinationCoverage(ResponseModel):
     destination_id: uuid.UUID
     destination_name: str
     destination_type: str
@@ -34,13 +35,13 @@ class DestinationCoverage(BaseModel):
     audiences: list[CoveredAudience]
 
 
-class UnactivatedAudience(BaseModel):
+class UnactivatedAudience(ResponseModel):
     audience_id: uuid.UUID
     audience_name: str
     estimated_size: int | None
 
 
-class ActivationCoverageResponse(BaseModel):
+class ActivationCoverageResponse(ResponseModel):
     total_audiences: int
     activated_audiences: int
     unactivated_audiences: int

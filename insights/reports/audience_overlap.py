@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,9 +14,10 @@ from insights.models import Audience, MemberBitmap
 from insights.reports.common import round_half_up
 from insights.reports.overlap_counts import OverlapCounts, count_overlap
 from insights.reports.overlap_suppression import Cell, region_vector, shown_cells
+from insights.schemas.base import ResponseModel
 
 
-class OverlapAudience(BaseModel):
+class OverlapAudience(ResponseModel):
     id: uuid.UUID
     name: str
     size: int | None
@@ -25,13 +25,13 @@ class OverlapAudience(BaseModel):
     percent_in_overlap: float | None
 
 
-class Overlap(BaseModel):
+class Overlap(ResponseModel):
     size: int | None
     percent_of_first: float | None
     percent_of_second: float | None
 
 
-class OverlapPair(BaseModel):
+class OverlapPair(ResponseModel):
     audience_ids: list[uuid.UUID]
     size: int | None
     percent_of_first: float | None
@@ -39,17 +39,17 @@ class OverlapPair(BaseModel):
     jaccard: float | None
 
 
-class OverlapDistribution(BaseModel):
+class OverlapDistribution(ResponseModel):
     audience_count: int
     size: int | None
 
 
-class OverlapRegion(BaseModel):
+class OverlapRegion(ResponseModel):
     audience_ids: list[uuid.UUID]
     size: int | None
 
 
-class AudienceOverlapResponse(BaseModel):
+class AudienceOverlapResponse(ResponseModel):
     audiences: list[OverlapAudience]
     overlap: Overlap
     union_size: int | None
@@ -76,7 +76,7 @@ def audience_overlap(
     bitmaps = load_bitmaps(session, workspace_id, evaluations)
     for audience_id in audience_ids:
         if audience_id not in bitmaps:  # deleted since _audiences looked (PostgreSQL)
-            raise NotFound(f"Audience {audience_id} was not found.")
+            raise NotFound(f"Audience {audience_id} does not exist.")
     counts = count_overlap([bitmaps[audience_id] for audience_id in audience_ids])
     show = _suppress(counts, min_count)
     ids = list(audience_ids)
@@ -131,7 +131,7 @@ def _audiences(
     evaluations = {row.id: row.evaluation_id for row in rows}
     for audience_id in audience_ids:
         if audience_id not in names:
-            raise NotFound(f"Audience {audience_id} was not found.")
+            raise NotFound(f"Audience {audience_id} does not exist.")
     for audience_id in audience_ids:
         if evaluations[audience_id] is None:
             raise Conflict(f"Audience {audience_id} has no member list to compute overlap on.")

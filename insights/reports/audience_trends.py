@@ -8,7 +8,6 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,14 +20,15 @@ from insights.reports.common import (
     workspace_zone,
 )
 from insights.reports.params import load_audiences
+from insights.schemas.base import ResponseModel
 
 
-class DataPoint(BaseModel):
+class DataPoint(ResponseModel):
     date: dt.date
     size: int
 
 
-class AudienceTrend(BaseModel):
+class AudienceTrend(ResponseModel):
     audience_id: uuid.UUID
     audience_name: str
     data_points: list[DataPoint]
@@ -37,7 +37,7 @@ class AudienceTrend(BaseModel):
     change_percent: float | None
 
 
-class AudienceTrendsResponse(BaseModel):
+class AudienceTrendsResponse(ResponseModel):
     audiences: list[AudienceTrend]
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
-from typing import Annotated, Any
+from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import PlainSerializer
 from sqlalchemy import BigInteger, ScalarSelect, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
@@ -20,14 +20,25 @@ from insights.errors import NotFound
 from insights.models import Audience, AudienceEvaluation, Workspace
 
 Number = int | Decimal | Fraction
+RowT = TypeVar("RowT", bound="Named")
 
 
-def _format_timestamp(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+class Named(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> uuid.UUID: ...
 
 
-# The contract's wire form of a timestamp: UTC, whole seconds, a `Z` suffix.
-UTCTimestamp = Annotated[datetime, PlainSerializer(_format_timestamp, return_type=str)]
+def name_key(name: str, object_id: uuid.UUID) -> tuple[str, str]:
+    """The contract's order of named things: name, then ID, in code-point order whatever
+    the database's collation."""
+    return name, str(object_id)
+
+
+def by_name(rows: Iterable[RowT]) -> list[RowT]:
+    """`rows` (anything with a name and an id) sorted by name then ID."""
+    return sorted(rows, key=lambda row: name_key(row.name, row.id))
 
 
 def _half_up_units(numerator: Number, denominator: Number, places: int) -> int:
@@ -81,7 +92,7 @@ def workspace_zone(session: Session, workspace_id: uuid.UUID) -> ZoneInfo:
     """The workspace's IANA time zone, which decides calendar dates and "today"."""
     name = session.scalar(select(Workspace.timezone).where(Workspace.id == workspace_id))
     if name is None:
-        raise NotFound(f"Workspace {workspace_id} was not found.")
+        raise NotFound(f"Workspace {workspace_id} does not exist.")
     return ZoneInfo(name)
 
 

@@ -12,14 +12,12 @@ from sqlalchemy.orm import Session
 
 from insights.errors import BadRequest, NotFound
 from insights.models import Audience
+from insights.types import parse_uuid
 
 MIN_DAYS = 1
 MAX_DAYS = 365
 
 _DIGITS = re.compile(r"[0-9]+")
-# Only the canonical hyphenated form: the contract writes IDs that way, and accepting
-# braces, URNs or bare hex would give one ID several spellings.
-_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 
 
 def parse_days(raw: str | None, default: int, name: str = "days") -> int:
@@ -32,13 +30,6 @@ def parse_days(raw: str | None, default: int, name: str = "days") -> int:
             f"not {raw!r}."
         )
     return int(raw)
-
-
-def parse_uuid(raw: str, name: str) -> uuid.UUID:
-    """One UUID written 8-4-4-4-12 (any case); a 400 naming `name` and the value if not."""
-    if not _UUID.fullmatch(raw):
-        raise BadRequest(f"The {name} parameter contains {raw!r}, which is not a valid UUID.")
-    return uuid.UUID(raw)
 
 
 @overload
@@ -84,7 +75,7 @@ def parse_audience_ids(
         return None
     ids: dict[uuid.UUID, None] = {}  # insertion-ordered set
     for part in raw.split(","):
-        value = parse_uuid(part.strip(), name)
+        value = parse_uuid(part.strip(), f"{name} parameter")
         if value in ids and not allow_repeats:
             raise BadRequest(f"The {name} parameter lists {value} more than once.")
         ids.setdefault(value)
@@ -114,7 +105,7 @@ def load_audiences(
     by_id = {audience.id: audience for audience in found}
     for audience_id in audience_ids:
         if audience_id not in by_id:
-            raise NotFound(f"Audience {audience_id} was not found.")
+            raise NotFound(f"Audience {audience_id} does not exist.")
     return [by_id[audience_id] for audience_id in audience_ids]
 
 

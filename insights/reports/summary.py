@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -23,26 +22,27 @@ from insights.models import (
     SyncRun,
 )
 from insights.reports.common import latest_size_probe, resolve_now, today_bounds, workspace_zone
+from insights.schemas.base import ResponseModel
 
 
-class SourceCounts(BaseModel):
+class SourceCounts(ResponseModel):
     total: int
     connected: int
     error: int
 
 
-class ModelCounts(BaseModel):
+class ModelCounts(ResponseModel):
     total: int
     active: int
 
 
-class DestinationCounts(BaseModel):
+class DestinationCounts(ResponseModel):
     total: int
     connected: int
     error: int
 
 
-class SyncCounts(BaseModel):
+class SyncCounts(ResponseModel):
     total: int
     active: int
     paused: int
@@ -50,19 +50,19 @@ class SyncCounts(BaseModel):
     rows_synced_today: int
 
 
-class AudienceCounts(BaseModel):
+class AudienceCounts(ResponseModel):
     total: int
     active: int
     total_members: int
 
 
-class LoaderCounts(BaseModel):
+class LoaderCounts(ResponseModel):
     total: int
     active: int
     rows_loaded_today: int
 
 
-class SummaryResponse(BaseModel):
+class SummaryResponse(ResponseModel):
     sources: SourceCounts
     models: ModelCounts
     destinations: DestinationCounts

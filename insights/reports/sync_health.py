@@ -8,30 +8,30 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy import ScalarSelect, Select, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun
 from insights.reports.common import (
-    UTCTimestamp,
     duration_seconds,
     resolve_now,
     round_half_up,
     round_half_up_int,
     window_start,
 )
+from insights.schemas.base import ResponseModel
+from insights.types import OutTimestamp
 
 FINISHED = ("completed", "failed")
 
 
-class SyncHealthEntry(BaseModel):
+class SyncHealthEntry(ResponseModel):
     sync_id: uuid.UUID
     sync_name: str
     status: str
     last_run_status: str | None
-    last_run_at: UTCTimestamp | None
+    last_run_at: OutTimestamp | None
     success_rate: float | None
     total_runs: int
     failed_runs: int
@@ -39,7 +39,7 @@ class SyncHealthEntry(BaseModel):
     total_rows_synced: int
 
 
-class SyncHealthResponse(BaseModel):
+class SyncHealthResponse(ResponseModel):
     total_syncs: int
     active_syncs: int
     healthy_syncs: int

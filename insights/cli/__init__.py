@@ -1,0 +1,6 @@
+"""The command line: `insights serve | migrate | demo | import | workspace | key | members`."""
+
+from insights.cli import commands, members  # noqa: F401 - each registers its commands on `main`
+from insights.cli.base import main
+
+__all__ = ["main"]

@@ -1,0 +1,39 @@
+"""Collecting dictionary keys that no audience's current members use any more."""
+
+from __future__ import annotations
+
+import uuid
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from insights.members.bitmaps import bitmap_from_ids, union
+from insights.members.encoding import delete_ids, dictionary_ids, lock_next_member_id
+from insights.members.storage import current_bitmaps
+from insights.models import MemberKey
+
+# Collect unused dictionary keys once they are at least this share of the dictionary.
+GC_DEAD_FRACTION = 0.25
+
+
+def collect_garbage(
+    session: Session, workspace_id: uuid.UUID, min_dead_fraction: float = GC_DEAD_FRACTION
+) -> int:
+    """Deletes dictionary keys that no audience's current members use, once they are at
+    least `min_dead_fraction` of the dictionary; returns how many were deleted.
+
+    Under the workspace row lock that encoding takes, so a key cannot go between being
+    looked up and its bitmap being stored. Every live ID is in the dictionary (only this
+    deletes keys), so the count minus the live IDs is the number of dead keys."""
+    lock_next_member_id(session, workspace_id)
+    live = union(bitmap for _, bitmap in current_bitmaps(session, workspace_id, None).values())
+    total = session.execute(
+        select(func.count()).select_from(MemberKey).where(MemberKey.workspace_id == workspace_id)
+    ).scalar_one()
+    dead = total - len(live)
+    if dead <= 0 or dead < min_dead_fraction * total:
+        return 0
+    everything = bitmap_from_ids(dictionary_ids(session, workspace_id))
+    unused = np.frombuffer(everything.difference(live).to_array(), dtype=np.uint32)
+    return delete_ids(session, workspace_id, unused)

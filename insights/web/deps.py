@@ -1,0 +1,155 @@
+"""Request dependencies: the session of a request, the caller's key checked in the
+contract's order (401, 400, 403, rate limit; the routes' own 404s come after), and
+pagination."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Response
+from fastapi.dependencies.models import Dependant
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from sqlalchemy.orm import Session, sessionmaker
+
+from insights.auth import Principal, authenticate, needs_touch, touch_key
+from insights.concurrency import run_blocking
+from insights.db import transaction
+from insights.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from insights.pagination import MAX_PAGE, MAX_PAGE_SIZE, Page
+from insights.types import parse_uuid
+from insights.web.state import app_state
+
+READ_METHODS = ("GET", "HEAD")
+
+
+def _session_factory(request: Request) -> sessionmaker[Session]:
+    state = app_state(request)
+    return state.read if request.method in READ_METHODS else state.write
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with transaction(_session_factory(request)) as session:
+        yield session
+
+
+# scope="function": the commit happens before the response is sent, so a failed commit
+# is reported to the client instead of a 2xx.
+SessionDep = Annotated[Session, Depends(_session, scope="function")]
+
+
+@dataclass(frozen=True)
+class Access:
+    """A checked call on one workspace: who is calling and on which workspace."""
+
+    principal: Principal
+    workspace_id: uuid.UUID
+
+
+def bearer_key(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if scheme.lower() != "bearer" or not key.strip():
+        raise Unauthorized("An Authorization: Bearer <api key> header is required.")
+    return key.strip()
+
+
+def _workspace_in_path(request: Request) -> uuid.UUID:
+    path_id = parse_uuid(request.path_params.get("workspace_id", ""), "workspace ID")
+    header = request.headers.get("x-workspace-id")
+    if header is None:
+        raise BadRequest("The X-Workspace-ID header is required.")
+    if parse_uuid(header, "X-Workspace-ID header") != path_id:
+        raise BadRequest("The X-Workspace-ID header does not match the workspace in the path.")
+    return path_id
+
+
+def check_rate_limit(request: Request, workspace_id: uuid.UUID) -> None:
+    wait = app_state(request).rate_limiter.check(workspace_id)
+    if wait is not None:
+        raise RateLimited("The rate limit of this workspace is exceeded; retry later.", wait)
+
+
+def record_key_use(request: Request, session: Session, principal: Principal) -> None:
+    """Stamps the key's last_used_at (at most once a minute, auth.LAST_USED_RESOLUTION)."""
+    if not needs_touch(principal):
+        return
+    if request.method not in READ_METHODS:
+        touch_key(session, principal)  # a write request already holds the write lock
+        return
+    # A read request's session must stay read-only: on SQLite it could not upgrade.
+    with transaction(app_state(request).write) as write_session:
+        touch_key(write_session, principal)
+
+
+def require(scope: str) -> Callable[..., Access]:
+    """A dependency that admits a key of this workspace with at least `scope`."""
+
+    def check(request: Request, session: SessionDep) -> Access:
+        principal = authenticate(session, bearer_key(request))
+        workspace_id = _workspace_in_path(request)
+        if principal.workspace_id != workspace_id:
+            raise Forbidden("This API key does not grant access to this workspace.")
+        if not principal.allows(scope):
+            raise Forbidden(f"This call needs an API key with the {scope} scope.")
+        check_rate_limit(request, workspace_id)
+        # No existence check (the contract's 404) is needed here: the key was just read in
+        # this transaction and its row cascades with its workspace, so a granted workspace
+        # exists; every other workspace ID has had its 403 already. One query saved a call.
+        record_key_use(request, session, principal)
+        return Access(principal, workspace_id)
+
+    check.needed_scope = scope  # type: ignore[attr-defined]
+    return check
+
+
+class AccessFirstRoute(APIRoute):
+    """A route that reports a body that is not JSON only after the caller's key passed:
+    FastAPI parses the body before any dependency runs, the contract checks the key first."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        scope = _needed_scope(self.dependant)
+        if scope is None:
+            return handler
+
+        async def checked(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                if any(error.get("type") == "json_invalid" for error in exc.errors()):
+                    await run_blocking(_check_access, request, scope)
+                raise
+
+        return checked
+
+
+def _needed_scope(dependant: Dependant) -> str | None:
+    for sub in dependant.dependencies:
+        scope = getattr(sub.call, "needed_scope", None) or _needed_scope(sub)
+        if scope is not None:
+            return str(scope)
+    return None
+
+
+def _check_access(request: Request, scope: str) -> None:
+    with transaction(_session_factory(request)) as session:
+        require(scope)(request, session)
+
+
+ReadAccess = Annotated[Access, Depends(require("read"))]
+WriteAccess = Annotated[Access, Depends(require("write"))]
+AdminAccess = Annotated[Access, Depends(require("admin"))]
+
+
+def _page(
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE, description="Page number, from 1.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 20,
+) -> Page:
+    return Page(page, page_size)
+
+
+PageDep = Annotated[Page, Depends(_page)]

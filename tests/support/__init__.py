@@ -1,0 +1,1 @@
+"""What the tests share besides fixtures: databases, the API client, factories, pages."""

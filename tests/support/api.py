@@ -1,0 +1,86 @@
+"""A client of one workspace through the HTTP API, and the settings of a test app."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+
+from insights import auth, workspaces
+from insights.settings import Settings
+from tests.support.databases import Database
+
+
+@dataclass
+class Api:
+    """A client of one workspace through the HTTP API, with its admin key."""
+
+    client: TestClient
+    workspace_id: uuid.UUID
+    key: str
+
+    @property
+    def base(self) -> str:
+        return f"/api/v1/workspaces/{self.workspace_id}"
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {key or self.key}",
+            "X-Workspace-ID": str(self.workspace_id),
+        }
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        key: str | None = None,
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> httpx.Response:
+        merged = {**self.headers(key), **(headers or {})}
+        return self.client.request(method, self.base + path, headers=merged, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Create a resource and return its body; fails the test on any other status."""
+        response = self.post(f"/{kind}", json=fields)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    def new_key(self, scope: str) -> str:
+        response = self.post("/api-keys", json={"name": f"{scope} key", "scope": scope})
+        assert response.status_code == 201, response.text
+        key: str = response.json()["key"]
+        return key
+
+
+def make_settings(db: Database, **overrides: Any) -> Settings:
+    """Settings for an app on this test database; rate limits off unless asked for."""
+    values = {"database_url": db.url, "rate_limit_per_minute": 0, "rate_limit_per_second": 0}
+    return Settings(**{**values, **overrides})
+
+
+def new_workspace_api(
+    db: Database, client: TestClient, name: str = "Acme", timezone: str = "UTC"
+) -> Api:
+    """A new workspace with an admin key, made the way the CLI makes them."""
+    with db.session() as session, session.begin():
+        ws = workspaces.create_workspace(session, name, timezone)
+        _, raw = auth.mint_key(session, ws.id, "admin", "admin")
+        ws_id = ws.id
+    return Api(client, ws_id, raw)

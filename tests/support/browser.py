@@ -1,0 +1,145 @@
+"""For the browser tests: the seeded service under uvicorn in a thread, signed-in pages, and
+the formats the pages show numbers in (written out again, so a wrong value cannot pass)."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from insights import auth, workspaces
+from insights.app import create_app
+from insights.db import make_engine, make_sessionmakers, migrate
+from insights.settings import Settings
+from tests.support.dashboard import Seeded, seed_workspace
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@dataclass
+class Service:
+    """The running service: its base URL, the seeded workspace and a key for it."""
+
+    base: str
+    workspace_id: uuid.UUID
+    key: str
+    seeded: Seeded
+
+    def url(self, suffix: str = "") -> str:
+        return f"{self.base}/workspaces/{self.workspace_id}{suffix}"
+
+    def pages(self) -> dict[str, str]:
+        trio = ",".join(str(i) for i in self.seeded.with_members()[:3])
+        five = ",".join(str(i) for i in self.seeded.with_members())
+        return {
+            "overview": "",
+            "sync-health": "/sync-health?days=7",
+            "audience-trends": "/audience-trends?days=30",
+            "activation-coverage": "/activation-coverage",
+            "audience-overlap-venn": f"/audience-overlap?audience_ids={trio}",
+            "audience-overlap-upset": f"/audience-overlap?audience_ids={five}",
+        }
+
+
+def _seed(url: str) -> tuple[uuid.UUID, str, Seeded]:
+    migrate(url)
+    engine = make_engine(url)
+    _, write = make_sessionmakers(engine)
+    with write() as session, session.begin():
+        workspace = workspaces.create_workspace(session, "Acme Retail")
+        _, key = auth.mint_key(session, workspace.id, "browser", "read")
+        seeded = seed_workspace(session, workspace.id)
+        workspace_id = workspace.id
+    engine.dispose()
+    return workspace_id, key, seeded
+
+
+@contextmanager
+def running_service(url: str) -> Iterator[Service]:
+    """The real app on a seeded SQLite file, served by uvicorn on a free port of 127.0.0.1."""
+    import uvicorn
+
+    workspace_id, key, seeded = _seed(url)
+    settings = Settings(database_url=url, rate_limit_per_minute=0, rate_limit_per_second=0)
+    config = uvicorn.Config(
+        create_app(settings), host="127.0.0.1", port=0, ws="none", log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield Service(f"http://127.0.0.1:{port}", workspace_id, key, seeded)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def signed_in(browser: Any, service: Service, **options: Any) -> Any:
+    """A new browser page, signed in through the form."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    page.goto(f"{service.base}/login")
+    page.fill("#api_key", service.key)
+    page.click("button[type=submit]")
+    page.wait_for_url(service.url())
+    return page
+
+
+def api_json(page: Any, service: Service, insight: str) -> Any:
+    """The JSON twin, fetched with the key (the page's cookie is not an API credential)."""
+    headers = {
+        "Authorization": f"Bearer {service.key}",
+        "X-Workspace-ID": str(service.workspace_id),
+    }
+    path = f"/api/v1/workspaces/{service.workspace_id}/insights/{insight}"
+    response = page.context.request.get(service.base + path, headers=headers)
+    assert response.status == 200, response.text()
+    return response.json()
+
+
+# Formats written out again here, so a template that shows another value cannot pass.
+def number(value: int | None) -> str:
+    return "\u2014" if value is None else f"{value:,}"
+
+
+def rate(value: float | None) -> str:
+    return "\u2014" if value is None else f"{round(value * 100)}%"
+
+
+def percent(value: float | None, places: int = 1) -> str:
+    return "\u2014" if value is None else f"{value:.{places}f}%"
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "\u2014"
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m {seconds % 60:02d}s"
+    return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
+
+
+def text(scope: Any, selector: str) -> str:
+    return str(scope.locator(selector).first.inner_text()).strip()
+
+
+def texts(scope: Any, selector: str) -> list[str]:
+    """The text of every match, also of those in a closed <details>."""
+    return [str(t).strip() for t in scope.locator(selector).all_text_contents()]

@@ -1,0 +1,201 @@
+"""For the dashboard tests: a small fixed workspace (one of everything each page shows) and
+helpers to read pages over HTTP."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tests.support.factories import (
+    make_audience,
+    make_audience_sync,
+    make_destination,
+    make_evaluation,
+    make_loader,
+    make_loader_run,
+    make_members,
+    make_model,
+    make_source,
+    make_sync,
+    make_sync_run,
+)
+
+
+@dataclass
+class Seeded:
+    """IDs the tests ask for by name."""
+
+    syncs: dict[str, uuid.UUID] = field(default_factory=dict)
+    audiences: dict[str, uuid.UUID] = field(default_factory=dict)
+    destinations: dict[str, uuid.UUID] = field(default_factory=dict)
+
+    def with_members(self) -> list[uuid.UUID]:
+        """The audiences that have member lists, in a fixed order."""
+        names = ("High-Value Customers", "Recent Buyers", "Churn Risk", "Newsletter", "VIP")
+        return [self.audiences[name] for name in names]
+
+
+# Each sync: (name, status, its runs as (hours ago, status)). Orders failed last and Events
+# runs after a failure: both are failing. Customers failed once, then recovered.
+SYNC_PLAN = [
+    ("Customers to Salesforce", "active", [(2, "completed"), (8, "completed"), (30, "failed")]),
+    ("Orders to Google Ads", "active", [(1, "failed"), (5, "completed"), (9, "completed")]),
+    ("Leads to Braze", "paused", [(50, "completed")]),
+    ("Scores to Braze", "error", []),
+    ("Events to Salesforce", "active", [(3, "running"), (6, "failed")]),
+]
+
+
+def _catalog(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> Any:
+    """Sources, destinations, a loader with a run today; returns the model syncs read."""
+    source = make_source(session, workspace_id, name="Snowflake")
+    make_source(session, workspace_id, name="Replica", status="error")
+    for name, kind in (
+        ("Salesforce", "salesforce"),
+        ("Google Ads", "google_ads"),
+        ("Braze", "braze"),
+    ):
+        destination = make_destination(session, workspace_id, name=name, destination_type=kind)
+        seeded.destinations[name] = destination.id
+    loader = make_loader(session, workspace_id, name="S3 events")
+    started = now - timedelta(minutes=20)
+    make_loader_run(
+        session, workspace_id, loader.id, started_at=started, duration=60, rows_loaded=4321
+    )
+    return make_model(session, workspace_id, source_id=source.id, name="Customers")
+
+
+def _syncs(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:
+    model = _catalog(session, workspace_id, now, seeded)
+    destinations = list(seeded.destinations.values())
+    for index, (name, status, runs) in enumerate(SYNC_PLAN):
+        sync = make_sync(
+            session,
+            workspace_id,
+            name=name,
+            status=status,
+            model_id=model.id,
+            destination_id=destinations[index % len(destinations)],
+        )
+        seeded.syncs[name] = sync.id
+        for hours, run_status in runs:
+            make_sync_run(
+                session,
+                workspace_id,
+                sync.id,
+                started_at=now - timedelta(hours=hours, minutes=5),
+                status=run_status,
+                duration=None if run_status == "running" else 60 + hours * 7,
+                rows_created=100 * hours,
+                rows_updated=7 * hours,
+            )
+
+
+def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:
+    people = [f"person-{i}" for i in range(1000)]
+    ranges = {
+        "High-Value Customers": (0, 400),
+        "Recent Buyers": (250, 700),
+        "Churn Risk": (600, 900),
+        "Newsletter": (100, 1000),
+        "VIP": (0, 120),
+    }
+    for name, (low, high) in ranges.items():
+        audience = make_audience(session, workspace_id, name=name)
+        seeded.audiences[name] = audience.id
+        for days_ago in (20, 10, 3):
+            size = (high - low) - days_ago * 3
+            make_evaluation(
+                session,
+                workspace_id,
+                audience.id,
+                evaluated_at=now - timedelta(days=days_ago),
+                size=size,
+            )
+        make_members(
+            session,
+            workspace_id,
+            audience.id,
+            people[low:high],
+            evaluated_at=now - timedelta(hours=1),
+        )
+    sizes_only = make_audience(session, workspace_id, name="Imported sizes", estimated_size=850)
+    seeded.audiences["Imported sizes"] = sizes_only.id
+    make_evaluation(
+        session, workspace_id, sizes_only.id, evaluated_at=now - timedelta(days=2), size=900
+    )
+
+
+def _activations(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:
+    pairs = [
+        ("High-Value Customers", "Google Ads", "active"),
+        ("High-Value Customers", "Salesforce", "paused"),
+        ("Recent Buyers", "Google Ads", "error"),
+        ("Churn Risk", "Salesforce", "active"),
+    ]
+    for audience, destination, status in pairs:
+        sync = make_audience_sync(
+            session,
+            workspace_id,
+            name=f"{audience} to {destination}",
+            status=status,
+            audience_id=seeded.audiences[audience],
+            destination_id=seeded.destinations[destination],
+        )
+        seeded.syncs[sync.name] = sync.id
+        make_sync_run(
+            session,
+            workspace_id,
+            sync.id,
+            started_at=now - timedelta(hours=4),
+            duration=90,
+            rows_created=50,
+        )
+
+
+def seed_workspace(
+    session: Session, workspace_id: uuid.UUID, now: datetime | None = None
+) -> Seeded:
+    """Sources, syncs with runs (one failing), audiences with members and history, a size-only
+    audience, audience-syncs of every status, a destination with none, a loader run today."""
+    now = (now or datetime.now(UTC)).replace(microsecond=0)
+    seeded = Seeded()
+    _syncs(session, workspace_id, now, seeded)
+    _audiences(session, workspace_id, now, seeded)
+    _activations(session, workspace_id, now, seeded)
+    return seeded
+
+
+def page(api: Any, suffix: str = "") -> str:
+    """The path of a dashboard page of `api`'s workspace."""
+    return f"/workspaces/{api.workspace_id}{suffix}"
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def sign_in(client: Any, key: str, **form: str) -> Any:
+    return client.post("/login", data={"api_key": key, **form}, follow_redirects=False)
+
+
+def set_cookie_header(response: Any) -> str:
+    headers = [v for k, v in response.headers.multi_items() if k.lower() == "set-cookie"]
+    assert len(headers) == 1, headers
+    return str(headers[0])
+
+
+def fields(html: str) -> dict[str, list[str]]:
+    """data-field name -> the data-value of each element that carries both, in page order."""
+    found: dict[str, list[str]] = {}
+    for tag in re.findall(r"<[a-z]+\b[^>]*\bdata-field=[^>]*>", html):
+        name = re.search(r'data-field="([^"]*)"', tag)
+        value = re.search(r'data-value="([^"]*)"', tag)
+        if name and value:
+            found.setdefault(name.group(1), []).append(value.group(1))
+    return found
