@@ -32,10 +32,11 @@ services:
 chromium:
 	@scripts/ensure-chromium
 
+## Lint and types, as CI runs them before the tests (mypy: strict, insights and tests)
 lint: $(STAMP)
 	$(BIN)/ruff check insights tests benchmarks
 	$(BIN)/ruff format --check insights tests benchmarks
-	$(BIN)/mypy insights
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format insights tests benchmarks

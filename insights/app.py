@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from insights import members
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
-from insights.dashboard import PAGE_PATHS, add_dashboard, error_page
+from insights.dashboard.routes import PAGE_PATHS, add_dashboard, error_page
 from insights.db import make_engine, make_sessionmakers
 from insights.ratelimit import make_rate_limiter
 from insights.settings import Settings

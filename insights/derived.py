@@ -4,33 +4,19 @@ last run. One index probe per object of a page (BASELINES: faster than a window 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.kinds import Kind
-from insights.models import AudienceEvaluation, LoaderRun, ResourceColumns, SyncRun
+from insights.models import AudienceEvaluation, LoaderRun, SyncRun
+
+# What a kind derives: the objects' ids -> each id's derived fields (kinds.Kind.derive).
+Derive = Callable[[Session, uuid.UUID, list[uuid.UUID]], dict[uuid.UUID, dict[str, Any]]]
 
 
-def derived_fields(
-    session: Session, workspace_id: uuid.UUID, kind: Kind, objects: Sequence[ResourceColumns]
-) -> dict[uuid.UUID, dict[str, Any]]:
-    """Derived fields of each object, by its id."""
-    ids = [obj.id for obj in objects]
-    if not ids:
-        return {}
-    if kind.path in ("syncs", "audience-syncs"):
-        return _last_sync_runs(session, workspace_id, ids)
-    if kind.path == "audiences":
-        return _latest_evaluations(session, workspace_id, ids)
-    if kind.path == "loaders":
-        return _last_loader_runs(session, workspace_id, ids)
-    return {}
-
-
-def _last_sync_runs(
+def last_sync_runs(
     session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
     result: dict[uuid.UUID, dict[str, Any]] = {
@@ -53,7 +39,7 @@ def _last_sync_runs(
     return result
 
 
-def _latest_evaluations(
+def latest_evaluations(
     session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
     result: dict[uuid.UUID, dict[str, Any]] = {}
@@ -74,7 +60,7 @@ def _latest_evaluations(
     return result
 
 
-def _last_loader_runs(
+def last_loader_runs(
     session: Session, workspace_id: uuid.UUID, ids: list[uuid.UUID]
 ) -> dict[uuid.UUID, dict[str, Any]]:
     result: dict[uuid.UUID, dict[str, Any]] = {}

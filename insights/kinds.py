@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from insights import derived, members
 from insights.models import Audience, Destination, Loader, Model, Source, Sync
 from insights.schemas import resources as schemas
 
 
 @dataclass(frozen=True)
 class Kind:
-    """Everything the generic resource code needs to know about one kind."""
+    """Everything the generic resource code (routes, service, import) needs to know about
+    one kind: its names, table and models, what it refers to, what it derives on read and
+    what must happen after one is deleted."""
 
     path: str
     label: str
+    record: str  # the `type` of its lines in an NDJSON import
     table: Any  # a ResourceColumns table class
     create: type[schemas.ResourceCreate]
     update: type[schemas.ResourceUpdate]
@@ -24,6 +32,10 @@ class Kind:
     references: dict[str, str] = field(default_factory=dict)
     # model syncs and audience-syncs share the syncs table, told apart by this value
     sync_kind: str | None = None
+    # fields derived on read (derived.py); None: the stored columns are all there is
+    derive: derived.Derive | None = None
+    # run after a delete, in its transaction (an audience's members free their keys)
+    after_delete: Callable[[Session, uuid.UUID], object] | None = None
 
     @property
     def title(self) -> str:
@@ -37,6 +49,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "sources",
             "source",
+            "source",
             Source,
             schemas.SourceCreate,
             schemas.SourceUpdate,
@@ -45,6 +58,7 @@ KINDS: dict[str, Kind] = {
         ),
         Kind(
             "models",
+            "model",
             "model",
             Model,
             schemas.ModelCreate,
@@ -56,6 +70,7 @@ KINDS: dict[str, Kind] = {
         Kind(
             "destinations",
             "destination",
+            "destination",
             Destination,
             schemas.DestinationCreate,
             schemas.DestinationUpdate,
@@ -65,15 +80,20 @@ KINDS: dict[str, Kind] = {
         Kind(
             "audiences",
             "audience",
+            "audience",
             Audience,
             schemas.AudienceCreate,
             schemas.AudienceUpdate,
             schemas.AudienceRead,
             ("active", "inactive", "error"),
             {"parent_model_id": "models"},
+            derive=derived.latest_evaluations,
+            # Its evaluations and bitmap went with it; keys nobody uses now may be collected.
+            after_delete=members.collect_garbage,
         ),
         Kind(
             "syncs",
+            "sync",
             "sync",
             Sync,
             schemas.SyncCreate,
@@ -82,10 +102,12 @@ KINDS: dict[str, Kind] = {
             ("active", "paused", "error"),
             {"model_id": "models", "destination_id": "destinations"},
             sync_kind="model",
+            derive=derived.last_sync_runs,
         ),
         Kind(
             "audience-syncs",
             "audience-sync",
+            "audience_sync",
             Sync,
             schemas.AudienceSyncCreate,
             schemas.AudienceSyncUpdate,
@@ -93,9 +115,11 @@ KINDS: dict[str, Kind] = {
             ("active", "paused", "error"),
             {"audience_id": "audiences", "destination_id": "destinations"},
             sync_kind="audience",
+            derive=derived.last_sync_runs,
         ),
         Kind(
             "loaders",
+            "loader",
             "loader",
             Loader,
             schemas.LoaderCreate,
@@ -103,9 +127,19 @@ KINDS: dict[str, Kind] = {
             schemas.LoaderRead,
             ("active", "paused", "error"),
             {"source_id": "sources"},
+            derive=derived.last_loader_runs,
         ),
     )
 }
+
+
+def derived_fields(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, dict[str, Any]]:
+    """The derived fields of the objects with these ids, by id (none for most kinds)."""
+    if kind.derive is None or not ids:
+        return {}
+    return kind.derive(session, workspace_id, ids)
 
 
 def referrers(target: Kind) -> list[tuple[Kind, str]]:

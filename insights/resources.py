@@ -8,10 +8,8 @@ from typing import Any
 from sqlalchemy import Select, delete, exists, select
 from sqlalchemy.orm import Session
 
-from insights import members
-from insights.derived import derived_fields
 from insights.errors import BadRequest, Conflict, NotFound
-from insights.kinds import KINDS, Kind, referrers
+from insights.kinds import KINDS, Kind, derived_fields, referrers
 from insights.models import Sync, utcnow
 from insights.pagination import Page
 from insights.schemas.base import present_fields
@@ -30,6 +28,12 @@ def find(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) 
     return session.scalars(_query(kind, workspace_id).where(kind.table.id == rid)).first()
 
 
+def ids(session: Session, workspace_id: uuid.UUID, kind: Kind) -> set[uuid.UUID]:
+    """The ids of every object of this kind in the workspace."""
+    query = _query(kind, workspace_id).with_only_columns(kind.table.id)
+    return set(session.scalars(query))
+
+
 def get(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
     obj = find(session, workspace_id, kind, rid)
     if obj is None:
@@ -39,7 +43,7 @@ def get(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -
 
 def read(session: Session, workspace_id: uuid.UUID, kind: Kind, obj: Any) -> ResourceRead:
     """The object as the API shows it, derived fields included."""
-    extra = derived_fields(session, workspace_id, kind, [obj]).get(obj.id, {})
+    extra = derived_fields(session, workspace_id, kind, [obj.id]).get(obj.id, {})
     return kind.read.model_validate({**_columns(obj), **extra})
 
 
@@ -54,7 +58,7 @@ def list_page(
         query = query.where(kind.table.status == status)
     query = query.order_by(kind.table.created_at.desc(), kind.table.id)
     objects, total = page.fetch(session, query)
-    extra = derived_fields(session, workspace_id, kind, objects)
+    extra = derived_fields(session, workspace_id, kind, [o.id for o in objects])
     data = [kind.read.model_validate({**_columns(o), **extra.get(o.id, {})}) for o in objects]
     return page.body(data, total)
 
@@ -110,9 +114,8 @@ def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID
             )
     table = kind.table
     session.execute(delete(table).where(table.workspace_id == workspace_id, table.id == rid))
-    if kind.path == "audiences":
-        # Its evaluations and bitmap went with it; keys nobody uses now may be collected.
-        members.collect_garbage(session, workspace_id)
+    if kind.after_delete is not None:
+        kind.after_delete(session, workspace_id)
 
 
 def _check_references(

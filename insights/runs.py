@@ -35,6 +35,7 @@ class RunKind:
     """The runs of one parent kind: its table, the parent column and the models."""
 
     parent: Kind
+    record: str  # the `type` of its lines in an NDJSON import
     table: Any  # a RunColumns table class
     parent_column: str
     create: type[RunCreate]
@@ -43,12 +44,26 @@ class RunKind:
 
 
 RUN_KINDS = {
-    "syncs": RunKind(KINDS["syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate, SyncRunRead),
+    "syncs": RunKind(
+        KINDS["syncs"], "sync_run", SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate, SyncRunRead
+    ),
     "audience-syncs": RunKind(
-        KINDS["audience-syncs"], SyncRun, "sync_id", SyncRunCreate, SyncRunUpdate, SyncRunRead
+        KINDS["audience-syncs"],
+        "audience_sync_run",
+        SyncRun,
+        "sync_id",
+        SyncRunCreate,
+        SyncRunUpdate,
+        SyncRunRead,
     ),
     "loaders": RunKind(
-        KINDS["loaders"], LoaderRun, "loader_id", LoaderRunCreate, LoaderRunUpdate, LoaderRunRead
+        KINDS["loaders"],
+        "loader_run",
+        LoaderRun,
+        "loader_id",
+        LoaderRunCreate,
+        LoaderRunUpdate,
+        LoaderRunRead,
     ),
 }
 

@@ -1,4 +1,6 @@
-"""Service settings, read once from INSIGHTS_* environment variables."""
+"""Service settings, declared once: each field is read from INSIGHTS_<NAME> and documents
+itself; the README's settings table is made from these declarations (`python -m
+insights.settings` prints it, and a test keeps the README equal to it)."""
 
 from __future__ import annotations
 
@@ -7,31 +9,73 @@ from functools import lru_cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ENV_PREFIX = "INSIGHTS_"
+
 
 class Settings(BaseSettings):
     """Every knob of the service; each default works on a fresh machine."""
 
-    model_config = SettingsConfigDict(env_prefix="INSIGHTS_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
-    database_url: str = "sqlite:///insights.db"
-    redis_url: str | None = None
-    rate_limit_per_minute: int = Field(default=100, ge=0)
-    rate_limit_per_second: int = Field(default=20, ge=0)
+    database_url: str = Field(
+        "sqlite:///insights.db",
+        description="SQLAlchemy URL; `postgresql+psycopg://user@host/db` selects PostgreSQL",
+    )
+    redis_url: str | None = Field(
+        None, description="when set, rate limits are shared through Redis by every process"
+    )
+    rate_limit_per_minute: int = Field(
+        100, ge=0, description="per workspace, sliding minute; `0` switches it off"
+    )
+    rate_limit_per_second: int = Field(
+        20, ge=0, description="per workspace, sliding second (bursts); `0` switches it off"
+    )
     # 10 million keys of ~25 characters plus newlines is ~270 MB; 1 GiB leaves room.
-    max_body_bytes: int = Field(default=1 << 30, ge=1024)
+    max_body_bytes: int = Field(
+        1 << 30, ge=1024, description="body limit of the streaming member upload (413 above)"
+    )
     # JSON bodies are parsed in memory, so they get their own, smaller limit.
-    max_json_body_bytes: int = Field(default=64 << 20, ge=1024)
-    bitmap_cache_bytes: int = Field(default=512 << 20, ge=0)
-    # PostgreSQL only: extra connections that read uncached bitmaps beside a read request's
-    # own (insights.members.reads); 0 reads them all on the request's connection.
-    bitmap_read_connections: int = Field(default=1, ge=0, le=32)
-    session_secret: str | None = None
-    session_max_age_seconds: int = Field(default=8 * 3600, ge=60)
-    log_level: str = "info"
-    db_pool_size: int = Field(default=10, ge=1)
+    max_json_body_bytes: int = Field(
+        64 << 20, ge=1024, description="body limit of every JSON request (413 above)"
+    )
+    bitmap_cache_bytes: int = Field(
+        512 << 20,
+        ge=0,
+        description="memory bound of the in-process cache of member bitmaps (`0`: no cache)",
+    )
+    bitmap_read_connections: int = Field(
+        1,
+        ge=0,
+        le=32,
+        description="PostgreSQL only: extra connections per process that read uncached "
+        "bitmaps beside a read request's own, in parallel (`0`: none)",
+    )
+    session_secret: str | None = Field(
+        None,
+        description="signs dashboard session cookies; random per process when unset, so "
+        "set it when running more than one process",
+    )
+    session_max_age_seconds: int = Field(8 * 3600, ge=60, description="dashboard session lifetime")
+    log_level: str = Field("info", description="uvicorn's log level")
+    db_pool_size: int = Field(
+        10, ge=1, description="PostgreSQL connections per process (as many again may overflow)"
+    )
 
 
 @lru_cache
 def get_settings() -> Settings:
     """The settings of this process (the CLI's default)."""
     return Settings()
+
+
+def settings_table() -> str:
+    """The README's table of settings: variable, default, meaning."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = "unset" if field.default is None else f"`{field.default}`"
+        lines.append(f"| `{ENV_PREFIX}{name.upper()}` | {default} | {field.description} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(settings_table(), end="")

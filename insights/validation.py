@@ -3,6 +3,7 @@ offending field or parameter. The API's 400s and the importer's line errors shar
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -50,7 +51,7 @@ def describe_validation_error(errors: Any) -> str:
     return f"{where} {name} is invalid: {reason}."
 
 
-def validation_reason(error: dict[str, Any]) -> str:
+def validation_reason(error: Mapping[str, Any]) -> str:
     """Pydantic's message for one error, as the end of a sentence of ours."""
     message = str(error.get("msg", "is invalid")).removeprefix("Value error, ").rstrip(".")
     return message[:1].lower() + message[1:]

@@ -8,19 +8,27 @@ from fastapi import APIRouter, Query
 
 from insights import evaluations, resources
 from insights.kinds import KINDS
+from insights.schemas.base import Paginated
 from insights.schemas.evaluations import EvaluationCreate, EvaluationRead
 from insights.types import ID, InTimestamp
 from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.web.openapi import ERROR_RESPONSES
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
     tags=["audiences"],
     route_class=AccessFirstRoute,
+    responses=ERROR_RESPONSES,
 )
 AUDIENCES = KINDS["audiences"]
 
 
-@router.post("/evaluations", status_code=201, response_model=EvaluationRead)
+@router.post(
+    "/evaluations",
+    status_code=201,
+    response_model=EvaluationRead,
+    summary="Report an evaluation of an audience: its members, their change, or its size",
+)
 def create_evaluation(
     workspace_id: ID,
     audience_id: ID,
@@ -32,7 +40,11 @@ def create_evaluation(
     return evaluations.record_evaluation(session, access.workspace_id, audience_id, body)
 
 
-@router.get("/evaluations")
+@router.get(
+    "/evaluations",
+    response_model=Paginated[EvaluationRead],
+    summary="List an audience's evaluations, newest first",
+)
 def list_evaluations(
     workspace_id: ID,
     audience_id: ID,
@@ -41,7 +53,7 @@ def list_evaluations(
     page: PageDep,
     since: Annotated[InTimestamp | None, Query(description="Evaluated at or after.")] = None,
     until: Annotated[InTimestamp | None, Query(description="Evaluated before.")] = None,
-) -> dict[str, Any]:
+) -> Any:
     resources.get(session, access.workspace_id, AUDIENCES, audience_id)
     return evaluations.list_evaluations(
         session, access.workspace_id, audience_id, page, since, until

@@ -6,16 +6,23 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from insights.reports import params
-from insights.reports.activation_coverage import ActivationCoverageResponse, activation_coverage
-from insights.reports.audience_overlap import AudienceOverlapResponse, audience_overlap
-from insights.reports.audience_trends import AudienceTrendsResponse, audience_trends
-from insights.reports.summary import SummaryResponse, summary
-from insights.reports.sync_health import SyncHealthResponse, sync_health
+from insights.reports import (
+    activation_coverage,
+    audience_overlap,
+    audience_trends,
+    params,
+    summary,
+    sync_health,
+)
 from insights.types import ID
 from insights.web.deps import ReadAccess, SessionDep
+from insights.web.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}/insights", tags=["insights"])
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}/insights",
+    tags=["insights"],
+    responses=ERROR_RESPONSES,
+)
 
 # Raw strings, parsed by insights.reports.params, so the API and the dashboard refuse
 # the same inputs with the same sentences.
@@ -24,17 +31,19 @@ AudienceIds = Annotated[str | None, Query(description="Comma-separated audience 
 MinCount = Annotated[
     str | None, Query(description="Suppress member counts above 0 and below this (>= 1).")
 ]
-MAX_OVERLAP_AUDIENCES = 20
 
 
-@router.get("/sync-health", response_model=SyncHealthResponse)
+@router.get("/sync-health", response_model=sync_health.SyncHealthResponse)
 def get_sync_health(
     workspace_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
 ) -> Any:
-    return sync_health(session, access.workspace_id, days=params.parse_days(days, 7))
+    """Health of every sync over the last `days` days (default 7)."""
+    return sync_health.sync_health(
+        session, access.workspace_id, days=params.parse_days(days, sync_health.DEFAULT_DAYS)
+    )
 
 
-@router.get("/audience-trends", response_model=AudienceTrendsResponse)
+@router.get("/audience-trends", response_model=audience_trends.AudienceTrendsResponse)
 def get_audience_trends(
     workspace_id: ID,
     access: ReadAccess,
@@ -42,20 +51,22 @@ def get_audience_trends(
     days: Days = None,
     audience_ids: AudienceIds = None,
 ) -> Any:
-    return audience_trends(
+    """Size of audiences per calendar date over the last `days` days (default 30)."""
+    return audience_trends.audience_trends(
         session,
         access.workspace_id,
-        days=params.parse_days(days, 30),
+        days=params.parse_days(days, audience_trends.DEFAULT_DAYS),
         audience_ids=params.parse_audience_ids(audience_ids),
     )
 
 
-@router.get("/activation-coverage", response_model=ActivationCoverageResponse)
+@router.get("/activation-coverage", response_model=activation_coverage.ActivationCoverageResponse)
 def get_activation_coverage(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
-    return activation_coverage(session, access.workspace_id)
+    """Which audiences reach which destinations, and which reach none."""
+    return activation_coverage.activation_coverage(session, access.workspace_id)
 
 
-@router.get("/audience-overlap", response_model=AudienceOverlapResponse)
+@router.get("/audience-overlap", response_model=audience_overlap.AudienceOverlapResponse)
 def get_audience_overlap(
     workspace_id: ID,
     access: ReadAccess,
@@ -63,18 +74,16 @@ def get_audience_overlap(
     audience_ids: AudienceIds = None,
     min_count: MinCount = None,
 ) -> Any:
-    ids = params.parse_audience_ids(
-        audience_ids,
-        required=True,
-        min_count=2,
-        max_count=MAX_OVERLAP_AUDIENCES,
-        allow_repeats=False,
-    )
-    return audience_overlap(
-        session, access.workspace_id, audience_ids=ids, min_count=params.parse_min_count(min_count)
+    """Overlap of 2 to 20 audiences' current members: sizes, pairs, regions."""
+    return audience_overlap.audience_overlap(
+        session,
+        access.workspace_id,
+        audience_ids=audience_overlap.parse_overlap_ids(audience_ids),
+        min_count=params.parse_min_count(min_count),
     )
 
 
-@router.get("/summary", response_model=SummaryResponse)
+@router.get("/summary", response_model=summary.SummaryResponse)
 def get_summary(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
-    return summary(session, access.workspace_id)
+    """The workspace at a glance: counts by status, today's rows, members."""
+    return summary.summary(session, access.workspace_id)

@@ -12,9 +12,12 @@ from insights.kinds import KINDS
 from insights.schemas.evaluations import EvaluationRead
 from insights.types import ID, InTimestamp
 from insights.web.deps import SessionDep, WriteAccess
+from insights.web.openapi import ERROR_RESPONSES
 
 router = APIRouter(
-    prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}", tags=["audiences"]
+    prefix="/api/v1/workspaces/{workspace_id}/audiences/{audience_id}",
+    tags=["audiences"],
+    responses=ERROR_RESPONSES,
 )
 AUDIENCES = KINDS["audiences"]
 BODY_DOCS = {
@@ -29,7 +32,7 @@ BODY_DOCS = {
 
 
 @router.put("/members", status_code=201, response_model=EvaluationRead, openapi_extra=BODY_DOCS)
-async def put_members(
+async def replace_members(
     workspace_id: ID,
     audience_id: ID,
     request: Request,
@@ -39,8 +42,10 @@ async def put_members(
         InTimestamp | None, Query(description="When the list was evaluated; default now.")
     ] = None,
 ) -> Any:
-    """The audience's full membership, one key per line (text/plain) or one JSON string
-    per line (application/x-ndjson); streamed, never held in memory whole."""
+    """Replace an audience's members with a streamed list of keys.
+
+    One key per line (text/plain) or one JSON string per line (application/x-ndjson);
+    streamed, never held in memory whole."""
     kind = members.media_type(request.headers.get("content-type"))
 
     def upload() -> Any:

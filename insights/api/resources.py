@@ -9,29 +9,38 @@ from fastapi import APIRouter, Query, Response
 
 from insights import resources
 from insights.kinds import KINDS, Kind
+from insights.schemas.base import Paginated
 from insights.types import ID
 from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.web.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    route_class=AccessFirstRoute,
+    responses=ERROR_RESPONSES,
+)
 
 
 def _add_routes(kind: Kind) -> None:
     create_model, update_model, read_model = kind.create, kind.update, kind.read
     tag = kind.path
     item = f"/{kind.path}/{{resource_id}}"
+    name = kind.record  # audience_sync: operation IDs are identifiers
+    plural = kind.path.replace("-", "_")
 
     @router.post(
         f"/{kind.path}",
         status_code=201,
         response_model=read_model,
         tags=[tag],
-        name=f"create_{kind.label}",
-        responses={200: {"model": read_model}},
+        name=f"create_{name}",
+        summary=f"Create a {kind.label} (or get it back: an id it already has, same content)",
+        responses={200: {"model": read_model, "description": "The same object, sent again"}},
     )
     def create_resource(
         workspace_id: ID,
         body: create_model,  # type: ignore[valid-type]
-        access: WriteAccess,  # type: ignore[valid-type]
+        access: WriteAccess,
         session: SessionDep,
         response: Response,
     ) -> Any:
@@ -40,24 +49,42 @@ def _add_routes(kind: Kind) -> None:
             response.status_code = 200
         return resources.read(session, access.workspace_id, kind, obj)
 
-    @router.get(f"/{kind.path}", tags=[tag], name=f"list_{kind.path}")
+    @router.get(
+        f"/{kind.path}",
+        response_model=Paginated[read_model],  # type: ignore[valid-type]
+        tags=[tag],
+        name=f"list_{plural}",
+        summary=f"List the {kind.label}s, newest first",
+    )
     def list_resources(
         workspace_id: ID,
         access: ReadAccess,
         session: SessionDep,
         page: PageDep,
         status: Annotated[str | None, Query(description="Only objects with this status.")] = None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         return resources.list_page(session, access.workspace_id, kind, page, status)
 
-    @router.get(item, response_model=read_model, tags=[tag], name=f"get_{kind.label}")
+    @router.get(
+        item,
+        response_model=read_model,
+        tags=[tag],
+        name=f"get_{name}",
+        summary=f"Get one {kind.label}",
+    )
     def get_resource(
         workspace_id: ID, resource_id: ID, access: ReadAccess, session: SessionDep
     ) -> Any:
         obj = resources.get(session, access.workspace_id, kind, resource_id)
         return resources.read(session, access.workspace_id, kind, obj)
 
-    @router.put(item, response_model=read_model, tags=[tag], name=f"update_{kind.label}")
+    @router.put(
+        item,
+        response_model=read_model,
+        tags=[tag],
+        name=f"update_{name}",
+        summary=f"Update a {kind.label}: the fields sent change, the rest stay",
+    )
     def update_resource(
         workspace_id: ID,
         resource_id: ID,
@@ -68,7 +95,13 @@ def _add_routes(kind: Kind) -> None:
         obj = resources.update(session, access.workspace_id, kind, resource_id, body)
         return resources.read(session, access.workspace_id, kind, obj)
 
-    @router.delete(item, status_code=204, tags=[tag], name=f"delete_{kind.label}")
+    @router.delete(
+        item,
+        status_code=204,
+        tags=[tag],
+        name=f"delete_{name}",
+        summary=f"Delete a {kind.label} that nothing refers to",
+    )
     def delete_resource(
         workspace_id: ID, resource_id: ID, access: WriteAccess, session: SessionDep
     ) -> Response:

@@ -8,11 +8,17 @@ from fastapi import APIRouter, Query, Response
 
 from insights import resources, runs
 from insights.runs import RUN_KINDS, RunKind
+from insights.schemas.base import Paginated
 from insights.schemas.runs import RunStatus
 from insights.types import ID, InTimestamp
 from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.web.openapi import ERROR_RESPONSES
 
-router = APIRouter(prefix="/api/v1/workspaces/{workspace_id}", route_class=AccessFirstRoute)
+router = APIRouter(
+    prefix="/api/v1/workspaces/{workspace_id}",
+    route_class=AccessFirstRoute,
+    responses=ERROR_RESPONSES,
+)
 
 StatusFilter = Annotated[RunStatus | None, Query(description="Only runs with this status.")]
 Since = Annotated[InTimestamp | None, Query(description="Runs started at or after this time.")]
@@ -32,7 +38,8 @@ def _add_routes(kind: RunKind) -> None:
         response_model=read_model,
         tags=[tag],
         name=f"create_{label}_run",
-        responses={200: {"model": read_model}},
+        summary=f"Report a run of a {kind.parent.label}",
+        responses={200: {"model": read_model, "description": "The same run, sent again"}},
     )
     def create_run(
         workspace_id: ID,
@@ -48,7 +55,13 @@ def _add_routes(kind: RunKind) -> None:
             response.status_code = 200
         return run
 
-    @router.get(collection, tags=[tag], name=f"list_{label}_runs")
+    @router.get(
+        collection,
+        response_model=Paginated[read_model],  # type: ignore[valid-type]
+        tags=[tag],
+        name=f"list_{label}_runs",
+        summary=f"List the runs of a {kind.parent.label}, newest first",
+    )
     def list_runs(
         workspace_id: ID,
         parent_id: ID,
@@ -58,7 +71,7 @@ def _add_routes(kind: RunKind) -> None:
         status: StatusFilter = None,
         since: Since = None,
         until: Until = None,
-    ) -> dict[str, Any]:
+    ) -> Any:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
         return runs.list_runs(
             session,
@@ -71,7 +84,13 @@ def _add_routes(kind: RunKind) -> None:
             until=until,
         )
 
-    @router.get(item, response_model=read_model, tags=[tag], name=f"get_{label}_run")
+    @router.get(
+        item,
+        response_model=read_model,
+        tags=[tag],
+        name=f"get_{label}_run",
+        summary=f"Get one run of a {kind.parent.label}",
+    )
     def get_run(
         workspace_id: ID,
         parent_id: ID,
@@ -82,14 +101,20 @@ def _add_routes(kind: RunKind) -> None:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
         return runs.get_run(session, access.workspace_id, kind, parent_id, run_id)
 
-    @router.put(item, response_model=read_model, tags=[tag], name=f"update_{label}_run")
+    @router.put(
+        item,
+        response_model=read_model,
+        tags=[tag],
+        name=f"update_{label}_run",
+        summary=f"Update a run of a {kind.parent.label} (its status, times, counts)",
+    )
     def update_run(
         workspace_id: ID,
         parent_id: ID,
         run_id: ID,
         body: update_model,  # type: ignore[valid-type]
         access: WriteAccess,
-        session: SessionDep,  # type: ignore[valid-type]
+        session: SessionDep,
     ) -> Any:
         resources.get(session, access.workspace_id, kind.parent, parent_id)
         run = runs.get_run(session, access.workspace_id, kind, parent_id, run_id)

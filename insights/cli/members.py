@@ -28,7 +28,7 @@ def members_group() -> None:
     """Audience member lists and the member-key dictionary."""
 
 
-def _chunks(file: BinaryIO, bar: tqdm) -> Iterator[bytes]:  # type: ignore[type-arg]
+def _chunks(file: BinaryIO, bar: tqdm[bytes]) -> Iterator[bytes]:
     while chunk := file.read(CHUNK_BYTES):
         bar.update(len(chunk))
         yield chunk

@@ -13,10 +13,15 @@ from insights.dashboard.charts.upset import upset_columns, upset_svg
 from insights.dashboard.charts.venn import venn_svg
 from insights.dashboard.views import api_url, audience_choices
 from insights.reports import params
-from insights.reports.audience_overlap import audience_overlap
+from insights.reports.audience_overlap import (
+    MAX_REGION_AUDIENCES,
+    MIN_AUDIENCES,
+    audience_overlap,
+    parse_overlap_ids,
+)
 
-MIN_AUDIENCES = 2
-MAX_AUDIENCES = 8  # a Venn reads up to 3, an UpSet chart up to 8 (255 regions)
+# A Venn diagram reads up to 3 audiences, an UpSet chart the report's regions (up to 8).
+MAX_AUDIENCES = MAX_REGION_AUDIENCES
 MAX_VENN = 3
 
 
@@ -51,13 +56,7 @@ def audience_overlap_page(
     form = overlap_form(session, workspace_id, raw_ids, raw_min)
     if raw_ids is None:
         return form
-    ids = params.parse_audience_ids(
-        raw_ids,
-        required=True,
-        min_count=MIN_AUDIENCES,
-        max_count=MAX_AUDIENCES,
-        allow_repeats=False,
-    )
+    ids = parse_overlap_ids(raw_ids, max_count=MAX_AUDIENCES)
     min_count = params.parse_min_count(raw_min)
     report = audience_overlap(session, workspace_id, audience_ids=ids, min_count=min_count)
     data = report.model_dump(mode="json")
@@ -81,16 +80,20 @@ def audience_overlap_page(
     }
 
 
-def _chart(audiences: list[dict], pairs: list[dict], regions: list[dict]) -> Any:
+def _chart(
+    audiences: list[dict[str, Any]], pairs: list[dict[str, Any]], regions: list[dict[str, Any]]
+) -> Any:
     if len(audiences) <= MAX_VENN:
         return venn_svg(audiences, pairs, regions)
     return upset_svg(audiences, regions)
 
 
-def heat_rows(audiences: list[dict], pairs: list[dict]) -> list[list[dict[str, Any]]]:
+def heat_rows(
+    audiences: list[dict[str, Any]], pairs: list[dict[str, Any]]
+) -> list[list[dict[str, Any]]]:
     """An n x n matrix of pairwise Jaccard cells ({value, css, pair}); None on the diagonal."""
     index = {str(a["id"]): i for i, a in enumerate(audiences)}
-    by_pair: dict[tuple[int, int], dict] = {}
+    by_pair: dict[tuple[int, int], dict[str, Any]] = {}
     for pair in pairs:
         i, j = (index[str(x)] for x in pair["audience_ids"])
         by_pair[(i, j)] = by_pair[(j, i)] = pair
@@ -106,7 +109,9 @@ def heat_rows(audiences: list[dict], pairs: list[dict]) -> list[list[dict[str, A
     return rows
 
 
-def _named_regions(audiences: list[dict], regions: list[dict]) -> list[dict[str, Any]]:
+def _named_regions(
+    audiences: list[dict[str, Any]], regions: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     names = {str(a["id"]): a["name"] for a in audiences}
     return [
         {

@@ -12,15 +12,15 @@ from sqlalchemy.orm import Session
 
 from insights.dashboard.charts.plots import line_chart, stacked_bar
 from insights.models import Audience, MemberBitmap
-from insights.reports import params
+from insights.reports import audience_trends, params, sync_health
 from insights.reports.activation_coverage import activation_coverage
-from insights.reports.audience_trends import audience_trends
-from insights.reports.common import latest_size_probe
+from insights.reports.common import by_name, latest_size_probe, name_key
 from insights.reports.summary import summary
 from insights.reports.sync_health import sync_health_and_failing
 
-DEFAULT_HEALTH_DAYS = 7  # the API's defaults, so a page and its JSON twin agree
-DEFAULT_TREND_DAYS = 30
+# The API's defaults, so a page and its JSON twin agree.
+DEFAULT_HEALTH_DAYS = sync_health.DEFAULT_DAYS
+DEFAULT_TREND_DAYS = audience_trends.DEFAULT_DAYS
 STATE_FILTERS = ("all", "healthy", "failing", "paused", "error")
 
 
@@ -98,7 +98,7 @@ def audience_choices(session: Session, workspace_id: uuid.UUID) -> list[Audience
     query = select(
         Audience.id, Audience.name, latest_size_probe().label("size"), has_members.label("m")
     ).where(Audience.workspace_id == workspace_id)
-    rows = sorted(session.execute(query), key=lambda row: (row.name, str(row.id)))
+    rows = by_name(session.execute(query))
     return [AudienceChoice(row.id, row.name, row.size, bool(row.m)) for row in rows]
 
 
@@ -107,7 +107,7 @@ def audience_trends_page(
 ) -> dict[str, Any]:
     days = params.parse_days(raw_days, DEFAULT_TREND_DAYS)
     ids = params.parse_audience_ids(raw_ids)
-    report = audience_trends(session, workspace_id, days=days, audience_ids=ids)
+    report = audience_trends.audience_trends(session, workspace_id, days=days, audience_ids=ids)
     charts = {
         trend.audience_id: line_chart(
             [(point.date, point.size) for point in trend.data_points],
@@ -133,7 +133,7 @@ def activation_coverage_page(session: Session, workspace_id: uuid.UUID) -> dict[
         for covered in destination.audiences:
             names[covered.audience_id] = covered.audience_name
             cells[(covered.audience_id, destination.destination_id)] = covered
-    rows = sorted(names.items(), key=lambda item: (item[1], str(item[0])))
+    rows = sorted(names.items(), key=lambda item: name_key(item[1], item[0]))
     return {
         "report": report,
         "rows": rows,

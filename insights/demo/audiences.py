@@ -4,7 +4,6 @@ lists, and a daily history of their sizes."""
 from __future__ import annotations
 
 import uuid
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -171,12 +170,6 @@ def encode_universe(session: Session, workspace_id: uuid.UUID, count: int) -> ND
     return np.frombuffer(bitmap.to_array(), dtype=np.uint32)
 
 
-def _bitmap(ids: NDArray[np.uint32]) -> members.BitMap:
-    values = array("I")
-    values.frombytes(np.sort(ids).astype(np.uint32).tobytes())
-    return members.BitMap(values)
-
-
 def evaluation_times(now: datetime, zone: ZoneInfo, days: int) -> list[datetime]:
     """The daily evaluation instants of the last `days` days, oldest first, the last <= now."""
     local_now = now.astimezone(zone)
@@ -244,5 +237,7 @@ def record_members(
     older = size_history(int(yesterday.size), len(times) - 1, rng)[:-1]
     record_history(session, workspace_id, audience_id, times[:-2], older, rng)
     for moment, ids in ((times[-2], yesterday), (times[-1], today)):
-        record_member_evaluation(session, workspace_id, audience_id, moment, _bitmap(ids))
+        record_member_evaluation(
+            session, workspace_id, audience_id, moment, members.bitmap_from_ids(ids)
+        )
     return [*older, int(yesterday.size), int(today.size)]

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.errors import BadRequest
+from insights.types import format_timestamp
 from insights.validation import clause, sentence
 
 RUN_FIELDS = ("status", "trigger", "started_at", "completed_at", "error")
@@ -136,4 +137,4 @@ def _probe_each(
 def _label(key: tuple[Any, ...]) -> str:
     if len(key) == 1:
         return f"run {key[0]}"
-    return f"evaluation of audience {key[0]} at {key[1]:%Y-%m-%dT%H:%M:%SZ}"
+    return f"evaluation of audience {key[0]} at {format_timestamp(key[1])}"

@@ -30,16 +30,14 @@ from insights.importer.batches import (
 from insights.importer.records import RecordType, describe, parse_record
 from insights.kinds import KINDS
 from insights.models import (
-    Audience,
     AudienceEvaluation,
-    Loader,
     LoaderRun,
-    Sync,
     SyncRun,
     Workspace,
     utcnow,
 )
 from insights.runs import check_timeline
+from insights.types import format_timestamp
 
 # Lines per batch insert (and per commit when not atomic).
 BATCH_LINES = 5_000
@@ -103,7 +101,7 @@ class Importer:
         assert run_kind is not None and column is not None
         parent_id = getattr(record, column)
         if parent_id not in self.parents[run_kind.parent.path]:
-            raise NotFound(f"{run_kind.parent.label} {parent_id} does not exist")
+            raise NotFound(f"{run_kind.parent.title} {parent_id} does not exist.")
         check_timeline(record.status, record.started_at, record.completed_at)
         row = record.model_dump()
         keyed = row["id"] is not None
@@ -113,9 +111,9 @@ class Importer:
     def _evaluation(self, line: int, record: Any) -> None:
         audience_id = record.audience_id
         if audience_id not in self.parents["audiences"]:
-            raise NotFound(f"audience {audience_id} does not exist")
+            raise NotFound(f"Audience {audience_id} does not exist.")
         if record.size is not None:
-            evaluated_at = record.evaluated_at or utcnow().replace(microsecond=0)
+            evaluated_at = record.evaluated_at or evaluations.default_evaluated_at()
             row = {
                 "audience_id": audience_id,
                 "evaluated_at": evaluated_at,
@@ -166,24 +164,15 @@ class Importer:
             return False
         if record.members is not None and size != len(set(record.members)):
             raise Conflict(
-                f"the member list of audience {record.audience_id} at "
-                f"{record.evaluated_at:%Y-%m-%dT%H:%M:%SZ} is stored with another size"
+                f"The member list of audience {record.audience_id} at "
+                f"{format_timestamp(record.evaluated_at)} is stored with another size."
             )
         return True
 
 
 def known_parents(session: Session, workspace_id: uuid.UUID) -> dict[str, set[uuid.UUID]]:
-    """The ids a child line may name, by kind path: one query per table, not one per line."""
-    parents: dict[str, set[uuid.UUID]] = {path: set() for path in KINDS}
-    for sync_id, kind in session.execute(
-        select(Sync.id, Sync.kind).where(Sync.workspace_id == workspace_id)
-    ):
-        parents["syncs" if kind == "model" else "audience-syncs"].add(sync_id)
-    for path, table in (("audiences", Audience), ("loaders", Loader)):
-        parents[path].update(
-            session.scalars(select(table.id).where(table.workspace_id == workspace_id))
-        )
-    return parents
+    """The ids a child line may name, by kind path: one query per kind, not one per line."""
+    return {path: resources.ids(session, workspace_id, kind) for path, kind in KINDS.items()}
 
 
 def import_file(

@@ -16,19 +16,6 @@ from insights.runs import RUN_KINDS, RunKind
 from insights.schemas.evaluations import EvaluationCreate
 from insights.validation import validation_reason
 
-# type -> resource kind path
-RESOURCE_TYPES = {
-    "source": "sources",
-    "model": "models",
-    "destination": "destinations",
-    "audience": "audiences",
-    "sync": "syncs",
-    "audience_sync": "audience-syncs",
-    "loader": "loaders",
-}
-# type -> the run kind of its parent
-RUN_TYPES = {"sync_run": "syncs", "audience_sync_run": "audience-syncs", "loader_run": "loaders"}
-
 
 @dataclass(frozen=True)
 class RecordType:
@@ -52,15 +39,13 @@ def _model(name: str, base: type[BaseModel], parent_field: str | None = None) ->
 
 def _record_types() -> dict[str, RecordType]:
     types = [
-        RecordType(name, _model(name, KINDS[path].create), kind=KINDS[path])
-        for name, path in RESOURCE_TYPES.items()
+        RecordType(kind.record, _model(kind.record, kind.create), kind=kind)
+        for kind in KINDS.values()
     ]
-    for name, path in RUN_TYPES.items():
-        run_kind = RUN_KINDS[path]
-        model = _model(name, run_kind.create, run_kind.parent_column)
-        types.append(
-            RecordType(name, model, run_kind=run_kind, parent_field=run_kind.parent_column)
-        )
+    for run_kind in RUN_KINDS.values():
+        name, column = run_kind.record, run_kind.parent_column
+        model = _model(name, run_kind.create, column)
+        types.append(RecordType(name, model, run_kind=run_kind, parent_field=column))
     model = _model("evaluation", EvaluationCreate, "audience_id")
     types.append(RecordType("evaluation", model, parent_field="audience_id"))
     return {record_type.name: record_type for record_type in types}

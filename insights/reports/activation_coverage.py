@@ -12,8 +12,8 @@ from sqlalchemy import ScalarSelect, select
 from sqlalchemy.orm import Session
 
 from insights.models import Audience, Destination, Sync, SyncRun
-from insights.reports.common import latest_size_probe
-from insights.schemas.base import ResponseModel
+from insights.reports.common import by_name, latest_size_probe
+from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
 # The best status wins when one audience reaches one destination through several syncs.
@@ -42,6 +42,37 @@ class UnactivatedAudience(ResponseModel):
 
 
 class ActivationCoverageResponse(ResponseModel):
+    model_config = example(
+        {
+            "total_audiences": 15,
+            "activated_audiences": 12,
+            "unactivated_audiences": 3,
+            "destinations": [
+                {
+                    "destination_id": "3c2b1a09-8f7e-4d6c-9b5a-493827165e4d",
+                    "destination_name": "Google Ads",
+                    "destination_type": "google_ads",
+                    "audience_count": 1,
+                    "audiences": [
+                        {
+                            "audience_id": "0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f",
+                            "audience_name": "High-Value Customers",
+                            "sync_status": "active",
+                            "last_synced_at": "2024-01-15T15:00:00Z",
+                        }
+                    ],
+                }
+            ],
+            "unactivated": [
+                {
+                    "audience_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    "audience_name": "Churned Users",
+                    "estimated_size": 850,
+                }
+            ],
+        }
+    )
+
     total_audiences: int
     activated_audiences: int
     unactivated_audiences: int
@@ -73,13 +104,8 @@ def activation_coverage(session: Session, workspace_id: uuid.UUID) -> Activation
         activated_audiences=len(audiences) - len(unactivated),
         unactivated_audiences=len(unactivated),
         destinations=_destinations(session, workspace_id, audiences, pairs),
-        unactivated=[_unactivated(row) for row in _by_name(unactivated)],
+        unactivated=[_unactivated(row) for row in by_name(unactivated)],
     )
-
-
-def _by_name(rows: Any) -> list[Any]:
-    """Name then id, in code-point order whatever the database's collation."""
-    return sorted(rows, key=lambda row: (row.name, str(row.id)))
 
 
 def _audiences(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, Any]:
@@ -148,7 +174,7 @@ def _destinations(
         Destination.workspace_id == workspace_id
     )
     result = []
-    for row in _by_name(session.execute(query)):
+    for row in by_name(session.execute(query)):
         entries = _covered(audiences, pairs.get(row.id, {}))
         result.append(
             DestinationCoverage(
@@ -173,5 +199,5 @@ def _covered(
             sync_status=by_audience[audience.id].status,
             last_synced_at=by_audience[audience.id].last_synced_at,
         )
-        for audience in _by_name(audiences[audience_id] for audience_id in by_audience)
+        for audience in by_name(audiences[audience_id] for audience_id in by_audience)
     ]

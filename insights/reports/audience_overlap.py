@@ -11,10 +11,22 @@ from sqlalchemy.orm import Session
 from insights.errors import Conflict, NotFound
 from insights.members import load_bitmaps
 from insights.models import Audience, MemberBitmap
+from insights.reports import params
 from insights.reports.common import round_half_up
-from insights.reports.overlap_counts import OverlapCounts, count_overlap
+from insights.reports.overlap_counts import MAX_REGION_AUDIENCES, OverlapCounts, count_overlap
 from insights.reports.overlap_suppression import Cell, region_vector, shown_cells
-from insights.schemas.base import ResponseModel
+from insights.schemas.base import ResponseModel, example
+
+MIN_AUDIENCES = 2
+MAX_AUDIENCES = 20
+
+
+def parse_overlap_ids(raw: str | None, max_count: int = MAX_AUDIENCES) -> list[uuid.UUID]:
+    """The `audience_ids` of an overlap: MIN_AUDIENCES to `max_count` distinct IDs, in
+    the order given (the dashboard asks for at most MAX_REGION_AUDIENCES, to draw them)."""
+    return params.parse_audience_ids(
+        raw, required=True, min_count=MIN_AUDIENCES, max_count=max_count, allow_repeats=False
+    )
 
 
 class OverlapAudience(ResponseModel):
@@ -50,6 +62,58 @@ class OverlapRegion(ResponseModel):
 
 
 class AudienceOverlapResponse(ResponseModel):
+    model_config = example(
+        {
+            "audiences": [
+                {
+                    "id": "0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f",
+                    "name": "High-Value",
+                    "size": 4250,
+                    "exclusive_size": 1050,
+                    "percent_in_overlap": 75.3,
+                },
+                {
+                    "id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    "name": "Recent Buyers",
+                    "size": 8100,
+                    "exclusive_size": 4900,
+                    "percent_in_overlap": 39.5,
+                },
+            ],
+            "overlap": {"size": 3200, "percent_of_first": 75.3, "percent_of_second": 39.5},
+            "union_size": 9150,
+            "jaccard": 35.0,
+            "pairs": [
+                {
+                    "audience_ids": [
+                        "0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f",
+                        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    ],
+                    "size": 3200,
+                    "percent_of_first": 75.3,
+                    "percent_of_second": 39.5,
+                    "jaccard": 35.0,
+                }
+            ],
+            "distribution": [
+                {"audience_count": 1, "size": 5950},
+                {"audience_count": 2, "size": 3200},
+            ],
+            "regions": [
+                {"audience_ids": ["0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f"], "size": 1050},
+                {"audience_ids": ["9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"], "size": 4900},
+                {
+                    "audience_ids": [
+                        "0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f",
+                        "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+                    ],
+                    "size": 3200,
+                },
+            ],
+            "suppressed": False,
+        }
+    )
+
     audiences: list[OverlapAudience]
     overlap: Overlap
     union_size: int | None
@@ -241,4 +305,12 @@ def _cell_masks(key: tuple[str, int], n: int) -> list[int]:
     return [1 << arg] if kind == "exclusive" else [arg]
 
 
-__all__: Sequence[str] = ["AudienceOverlapResponse", "audience_overlap", "region_order"]
+__all__: Sequence[str] = [
+    "MAX_AUDIENCES",
+    "MAX_REGION_AUDIENCES",
+    "MIN_AUDIENCES",
+    "AudienceOverlapResponse",
+    "audience_overlap",
+    "parse_overlap_ids",
+    "region_order",
+]

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from insights.models import Audience, AudienceEvaluation
 from insights.reports.common import (
+    by_name,
     latest_size_probe,
     resolve_now,
     round_half_up,
@@ -20,7 +21,9 @@ from insights.reports.common import (
     workspace_zone,
 )
 from insights.reports.params import load_audiences
-from insights.schemas.base import ResponseModel
+from insights.schemas.base import ResponseModel, example
+
+DEFAULT_DAYS = 30  # the window when the request names none
 
 
 class DataPoint(ResponseModel):
@@ -38,6 +41,25 @@ class AudienceTrend(ResponseModel):
 
 
 class AudienceTrendsResponse(ResponseModel):
+    model_config = example(
+        {
+            "audiences": [
+                {
+                    "audience_id": "0b5d3f4e-1c2a-4d6b-8e9f-1a2b3c4d5e6f",
+                    "audience_name": "High-Value Customers",
+                    "data_points": [
+                        {"date": "2024-01-01", "size": 4100},
+                        {"date": "2024-01-08", "size": 4200},
+                        {"date": "2024-01-15", "size": 4250},
+                    ],
+                    "current_size": 4250,
+                    "change_absolute": 150,
+                    "change_percent": 3.66,
+                }
+            ],
+        }
+    )
+
     audiences: list[AudienceTrend]
 
 
@@ -68,7 +90,7 @@ def _audiences(
     query = query.where(Audience.workspace_id == workspace_id)
     if audience_ids is None:
         rows = session.execute(query).all()
-        return sorted(rows, key=lambda row: (row.name, str(row.id)))
+        return by_name(rows)
     audience_ids = list(dict.fromkeys(audience_ids))  # a repeated ID appears once
     load_audiences(session, workspace_id, audience_ids)  # 404 names the first unknown ID
     by_id = {row.id: row for row in session.execute(query.where(Audience.id.in_(audience_ids)))}

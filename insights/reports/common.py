@@ -54,7 +54,7 @@ def _half_up_units(numerator: Number, denominator: Number, places: int) -> int:
     units, rest = divmod(abs(top), bottom)
     if 2 * rest >= bottom:
         units += 1
-    return -units if top < 0 else units
+    return int(-units if top < 0 else units)
 
 
 def round_half_up(numerator: Number, denominator: Number, places: int) -> float | None:

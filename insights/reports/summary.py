@@ -22,7 +22,7 @@ from insights.models import (
     SyncRun,
 )
 from insights.reports.common import latest_size_probe, resolve_now, today_bounds, workspace_zone
-from insights.schemas.base import ResponseModel
+from insights.schemas.base import ResponseModel, example
 
 
 class SourceCounts(ResponseModel):
@@ -63,6 +63,23 @@ class LoaderCounts(ResponseModel):
 
 
 class SummaryResponse(ResponseModel):
+    model_config = example(
+        {
+            "sources": {"total": 3, "connected": 3, "error": 0},
+            "models": {"total": 12, "active": 10},
+            "destinations": {"total": 8, "connected": 7, "error": 1},
+            "syncs": {
+                "total": 15,
+                "active": 12,
+                "paused": 2,
+                "error": 1,
+                "rows_synced_today": 45000,
+            },
+            "audiences": {"total": 20, "active": 18, "total_members": 125000},
+            "loaders": {"total": 4, "active": 3, "rows_loaded_today": 28000},
+        }
+    )
+
     sources: SourceCounts
     models: ModelCounts
     destinations: DestinationCounts
@@ -146,4 +163,4 @@ def _total_members(session: Session, workspace_id: uuid.UUID) -> int:
     sizes = select(latest_size_probe()).where(
         Audience.workspace_id == workspace_id, Audience.id.in_(without_members)
     )
-    return distinct + sum(size for size in session.scalars(sizes) if size is not None)
+    return distinct + sum(int(size) for size in session.scalars(sizes) if size is not None)

@@ -14,16 +14,18 @@ from sqlalchemy.orm import Session
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun
 from insights.reports.common import (
+    by_name,
     duration_seconds,
     resolve_now,
     round_half_up,
     round_half_up_int,
     window_start,
 )
-from insights.schemas.base import ResponseModel
+from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
 FINISHED = ("completed", "failed")
+DEFAULT_DAYS = 7  # the window when the request names none
 
 
 class SyncHealthEntry(ResponseModel):
@@ -40,6 +42,30 @@ class SyncHealthEntry(ResponseModel):
 
 
 class SyncHealthResponse(ResponseModel):
+    model_config = example(
+        {
+            "total_syncs": 12,
+            "active_syncs": 10,
+            "healthy_syncs": 9,
+            "failing_syncs": 1,
+            "paused_syncs": 2,
+            "syncs": [
+                {
+                    "sync_id": "6f1c2f0e-4a55-4c1e-9d7e-0a8f0d1e2b3c",
+                    "sync_name": "Customers to Salesforce",
+                    "status": "active",
+                    "last_run_status": "completed",
+                    "last_run_at": "2024-01-15T15:00:00Z",
+                    "success_rate": 0.98,
+                    "total_runs": 42,
+                    "failed_runs": 1,
+                    "avg_duration_seconds": 145,
+                    "total_rows_synced": 125000,
+                }
+            ],
+        }
+    )
+
     total_syncs: int
     active_syncs: int
     healthy_syncs: int
@@ -70,7 +96,7 @@ def sync_health_and_failing(
     """sync_health, and the IDs of the syncs its `failing_syncs` counts (the dashboard lists
     them): one rule, one query."""
     stats = _window_stats(session, workspace_id, window_start(resolve_now(now), days))
-    rows = sorted(session.execute(_syncs_query(workspace_id)), key=lambda r: (r.name, str(r.id)))
+    rows = by_name(session.execute(_syncs_query(workspace_id)))
     active = [row for row in rows if row.status == "active"]
     # Failing: active, and its latest finished run (of any age) failed.
     failing = {row.id for row in active if row.last_finished_status == "failed"}

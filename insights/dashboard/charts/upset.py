@@ -4,6 +4,7 @@ audiences it takes as filled dots below; readable where a Venn diagram of 4+ set
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from markupsafe import Markup
 
@@ -18,7 +19,9 @@ TOP = 14
 MAX_COLUMNS = 40
 
 
-def upset_columns(regions: Sequence[dict], limit: int = MAX_COLUMNS) -> tuple[list[dict], int]:
+def upset_columns(
+    regions: Sequence[dict[str, Any]], limit: int = MAX_COLUMNS
+) -> tuple[list[dict[str, Any]], int]:
     """The non-empty regions, largest first (then fewer audiences, then the report's order),
     at most `limit`; and how many non-empty ones were left out."""
     ranked = sorted(
@@ -42,7 +45,9 @@ def _bar_axis(ticks: list[float], scale: float, width: float) -> list[Markup]:
     return parts
 
 
-def _column(index: int, region: dict, ids: list[str], names: list[str], scale: float) -> Markup:
+def _column(
+    index: int, region: dict[str, Any], ids: list[str], names: list[str], scale: float
+) -> Markup:
     x = NAME_WIDTH + index * COLUMN + COLUMN / 2
     members = sorted(ids.index(str(a)) for a in region["audience_ids"])
     joined = ",".join(str(a) for a in region["audience_ids"])
@@ -117,7 +122,7 @@ def _row_names(names: list[str], sizes: list[int], width: float) -> list[Markup]
     return parts
 
 
-def upset_svg(audiences: Sequence[dict], regions: Sequence[dict]) -> Markup:
+def upset_svg(audiences: Sequence[dict[str, Any]], regions: Sequence[dict[str, Any]]) -> Markup:
     """The chart of 2 to 8 audiences ({id, name, size}) and the report's exclusive regions."""
     columns, _ = upset_columns(regions)
     if not columns:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from markupsafe import Markup
@@ -86,7 +87,9 @@ def _fit(circles: list[Circle]) -> list[Circle]:
     return [Circle((c.x - left) * scale, (c.y - top) * scale, c.r * scale) for c in circles]
 
 
-def region_anchors(circles: list[Circle], masks: list[int], steps: int = 120) -> dict[int, tuple]:
+def region_anchors(
+    circles: list[Circle], masks: list[int], steps: int = 120
+) -> dict[int, tuple[float, float]]:
     """For each region (a bit mask of circles), the sampled point inside exactly those
     circles that lies farthest from every circle edge: where its label reads best."""
     xs = np.linspace(0, BOX_WIDTH, steps)
@@ -184,7 +187,7 @@ def _circle(index: int, c: Circle, audience_id: str, name: str, size: int) -> Ma
     ).format(index, c.x, c.y, c.r, audience_id, size, name, number(size))
 
 
-def _region_label(anchor: tuple, ids: str, names: str, size: int) -> Markup:
+def _region_label(anchor: tuple[float, float], ids: str, names: str, size: int) -> Markup:
     return Markup(
         '<text class="region-label" x="{:.1f}" y="{:.1f}" text-anchor="middle" '
         'dominant-baseline="middle" data-region="{}" data-size="{}">'
@@ -192,7 +195,7 @@ def _region_label(anchor: tuple, ids: str, names: str, size: int) -> Markup:
     ).format(anchor[0], anchor[1], ids, size, names, number(size), compact(size))
 
 
-def _pair_sizes(ids: list[str], pairs: Sequence[dict]) -> dict[tuple[int, int], int]:
+def _pair_sizes(ids: list[str], pairs: Sequence[dict[str, Any]]) -> dict[tuple[int, int], int]:
     sizes = {}
     for pair in pairs:
         i, j = sorted(ids.index(str(x)) for x in pair["audience_ids"])
@@ -200,7 +203,11 @@ def _pair_sizes(ids: list[str], pairs: Sequence[dict]) -> dict[tuple[int, int], 
     return sizes
 
 
-def venn_svg(audiences: Sequence[dict], pairs: Sequence[dict], regions: Sequence[dict]) -> Markup:
+def venn_svg(
+    audiences: Sequence[dict[str, Any]],
+    pairs: Sequence[dict[str, Any]],
+    regions: Sequence[dict[str, Any]],
+) -> Markup:
     """The diagram of 2 or 3 audiences ({id, name, size}), their pairs and exclusive regions
     (the overlap report's fields); an empty union draws nothing."""
     ids = [str(a["id"]) for a in audiences]
