@@ -12,6 +12,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKeyConstraint,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
@@ -173,6 +174,9 @@ class Sync(ResourceColumns, Base):
     destination_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     sync_mode: Mapped[str | None] = mapped_column(String(64), nullable=True)
     schedule: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    # SLA targets (contract 8.4): a completed run at least this often; none longer than this.
+    sla_freshness_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sla_duration_seconds: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class Loader(ResourceColumns, Base):

@@ -98,3 +98,5 @@ ShortText = Annotated[str, Strict(), Field(min_length=1, max_length=255), AfterV
 Label = Annotated[str, Strict(), Field(min_length=1, max_length=64), AfterValidator(_no_nul)]
 Text = Annotated[str, Strict(), AfterValidator(_no_nul)]
 Count = Annotated[int, Strict(), Field(ge=0, le=MAX_COUNT)]
+# An SLA target: a whole number of minutes or seconds, at least 1 (an INTEGER column).
+SlaTarget = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1)]

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from insights.schemas.base import RequestModel, ResponseModel
-from insights.types import ID, Count, Label, Name, OutTimestamp, ShortText, Text
+from insights.types import ID, Count, Label, Name, OutTimestamp, ShortText, SlaTarget, Text
 
 SourceStatus = Literal["connected", "error"]
 ModelStatus = Literal["active", "inactive", "error"]
@@ -97,7 +99,18 @@ class AudienceRead(ResourceRead):
     evaluated_at: OutTimestamp | None = None
 
 
-class SyncCreate(ResourceCreate):
+class SlaTargets(RequestModel):
+    """The SLA targets a sync may carry (contract 8.4)."""
+
+    sla_freshness_minutes: SlaTarget | None = Field(
+        None, description="A completed run at least this often (minutes)."
+    )
+    sla_duration_seconds: SlaTarget | None = Field(
+        None, description="No completed run longer than this (seconds)."
+    )
+
+
+class SyncCreate(ResourceCreate, SlaTargets):
     status: SyncStatus = "active"
     model_id: ID
     destination_id: ID
@@ -105,7 +118,7 @@ class SyncCreate(ResourceCreate):
     schedule: ShortText | None = None
 
 
-class SyncUpdate(ResourceUpdate):
+class SyncUpdate(ResourceUpdate, SlaTargets):
     status: SyncStatus | None = None
     model_id: ID | None = None
     destination_id: ID | None = None
@@ -118,12 +131,14 @@ class SyncRead(ResourceRead):
     destination_id: ID
     sync_mode: str | None
     schedule: str | None
+    sla_freshness_minutes: int | None = None
+    sla_duration_seconds: int | None = None
     last_run_id: ID | None = None
     last_run_status: str | None = None
     last_run_at: OutTimestamp | None = None
 
 
-class AudienceSyncCreate(ResourceCreate):
+class AudienceSyncCreate(ResourceCreate, SlaTargets):
     status: SyncStatus = "active"
     audience_id: ID
     destination_id: ID
@@ -131,7 +146,7 @@ class AudienceSyncCreate(ResourceCreate):
     schedule: ShortText | None = None
 
 
-class AudienceSyncUpdate(ResourceUpdate):
+class AudienceSyncUpdate(ResourceUpdate, SlaTargets):
     status: SyncStatus | None = None
     audience_id: ID | None = None
     destination_id: ID | None = None
@@ -144,6 +159,8 @@ class AudienceSyncRead(ResourceRead):
     destination_id: ID
     sync_mode: str | None
     schedule: str | None
+    sla_freshness_minutes: int | None = None
+    sla_duration_seconds: int | None = None
     last_run_id: ID | None = None
     last_run_status: str | None = None
     last_run_at: OutTimestamp | None = None
