@@ -126,6 +126,16 @@ def _warehouse(rows: _Rows) -> tuple[list[Any], list[Any], list[Any]]:
     return sources, models, destinations
 
 
+# Every sync has a cron schedule (its freshness reads it); one in five has SLA targets.
+SCHEDULE_HOURS = (1, 2, 4, 6, 12)
+
+
+def _timing(index: int) -> dict[str, Any]:
+    hours = SCHEDULE_HOURS[index % len(SCHEDULE_HOURS)]
+    targets = {"sla_freshness_minutes": hours * 120, "sla_duration_seconds": 900}
+    return {"schedule": f"{index % 60} */{hours} * * *", **(targets if index % 5 == 0 else {})}
+
+
 def _syncs(
     rows: _Rows, shape: Shape, models: list[Any], audiences: list[Any], destinations: list[Any]
 ) -> list[Any]:
@@ -140,6 +150,7 @@ def _syncs(
             "model_id": models[i % len(models)].id,
             "destination_id": destinations[i % len(destinations)].id,
             "status": rows.status(shares),
+            **_timing(i),
         },
     )
     # Round the audiences (a share of them get none) and the destinations.
@@ -153,6 +164,7 @@ def _syncs(
             "audience_id": activated[i % len(activated)].id,
             "destination_id": destinations[(i * 7) % len(destinations)].id,
             "status": rows.status(shares),
+            **_timing(i),
         },
     )
 

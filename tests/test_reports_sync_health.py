@@ -100,9 +100,19 @@ def _build(db: Database, workspace_id: uuid.UUID) -> dict[str, Any]:
         return {name: sync.id for name, sync in syncs.items()}
 
 
+SCORE_FIELDS = ("health_statuses", "health_score", "health_status", "health_components")
+
+
 def _report(db: Database, workspace_id: uuid.UUID, days: int = 7) -> dict[str, Any]:
+    """The published fields (contract 5.1), which keep their meaning beside the score's
+    (tests/test_reports_health_score.py pins those)."""
     with db.read() as session:
-        return sync_health(session, workspace_id, days=days, now=NOW).model_dump(mode="json")
+        report = sync_health(session, workspace_id, days=days, now=NOW).model_dump(mode="json")
+    report.pop("health_statuses")
+    for entry in report["syncs"]:
+        for name in SCORE_FIELDS:
+            entry.pop(name, None)
+    return report
 
 
 def _entry(report: dict[str, Any], sync_id: uuid.UUID) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""The five Insights endpoints (contract 5): thin wrappers over insights.reports."""
+"""The Insights endpoints (contract 5 and 8): thin wrappers over insights.reports."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from insights.reports import (
     activation_coverage,
     audience_overlap,
     audience_trends,
+    audience_velocity,
     params,
     summary,
+    sync_detail,
+    sync_duration,
     sync_health,
+    sync_sla,
+    sync_throughput,
 )
 from insights.types import ID
 from insights.web.deps import ReadAccess, SessionDep
@@ -28,6 +33,7 @@ router = APIRouter(
 # the same inputs with the same sentences.
 Days = Annotated[str | None, Query(description="Window in days, an integer from 1 to 365.")]
 AudienceIds = Annotated[str | None, Query(description="Comma-separated audience UUIDs.")]
+SyncIds = Annotated[str | None, Query(description="Comma-separated sync UUIDs.")]
 MinCount = Annotated[
     str | None, Query(description="Suppress member counts above 0 and below this (>= 1).")
 ]
@@ -87,3 +93,77 @@ def get_audience_overlap(
 def get_summary(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
     """The workspace at a glance: counts by status, today's rows, members."""
     return summary.summary(session, access.workspace_id)
+
+
+@router.get("/sync-duration", response_model=sync_duration.SyncDurationResponse)
+def get_sync_duration(
+    workspace_id: ID,
+    access: ReadAccess,
+    session: SessionDep,
+    days: Days = None,
+    sync_ids: SyncIds = None,
+) -> Any:
+    """How long each sync's completed runs took: mean, percentiles, per date."""
+    return sync_duration.sync_duration(
+        session,
+        access.workspace_id,
+        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
+        sync_ids=params.parse_sync_ids(sync_ids),
+    )
+
+
+@router.get("/sync-throughput", response_model=sync_throughput.SyncThroughputResponse)
+def get_sync_throughput(
+    workspace_id: ID,
+    access: ReadAccess,
+    session: SessionDep,
+    days: Days = None,
+    sync_ids: SyncIds = None,
+) -> Any:
+    """Rows per second of each sync, the latest run's against the rest, per date."""
+    return sync_throughput.sync_throughput(
+        session,
+        access.workspace_id,
+        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
+        sync_ids=params.parse_sync_ids(sync_ids),
+    )
+
+
+@router.get("/sync-sla", response_model=sync_sla.SyncSlaResponse)
+def get_sync_sla(
+    workspace_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
+) -> Any:
+    """SLA compliance of every sync with a freshness or duration target."""
+    return sync_sla.sync_sla(
+        session, access.workspace_id, days=params.parse_days(days, params.OBSERVABILITY_DAYS)
+    )
+
+
+@router.get("/audience-velocity", response_model=audience_velocity.AudienceVelocityResponse)
+def get_audience_velocity(
+    workspace_id: ID,
+    access: ReadAccess,
+    session: SessionDep,
+    days: Days = None,
+    audience_ids: AudienceIds = None,
+) -> Any:
+    """Members added and removed by each audience's evaluations, per date."""
+    return audience_velocity.audience_velocity(
+        session,
+        access.workspace_id,
+        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
+        audience_ids=params.parse_audience_ids(audience_ids),
+    )
+
+
+@router.get("/syncs/{sync_id}", response_model=sync_detail.SyncDetailResponse)
+def get_sync_detail(
+    workspace_id: ID, sync_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
+) -> Any:
+    """One sync in full: its health score and inputs, durations, throughput, SLA, runs."""
+    return sync_detail.sync_detail(
+        session,
+        access.workspace_id,
+        sync_id,
+        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
+    )

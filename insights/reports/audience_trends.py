@@ -13,14 +13,13 @@ from sqlalchemy.orm import Session
 
 from insights.models import Audience, AudienceEvaluation
 from insights.reports.common import (
-    by_name,
     latest_size_probe,
     resolve_now,
     round_half_up,
     window_start,
     workspace_zone,
 )
-from insights.reports.params import load_audiences
+from insights.reports.params import selected
 from insights.schemas.base import ResponseModel, example
 
 DEFAULT_DAYS = 30  # the window when the request names none
@@ -73,28 +72,15 @@ def audience_trends(
 ) -> AudienceTrendsResponse:
     """Size history of the given audiences (in that order), or of all of them by name."""
     zone = workspace_zone(session, workspace_id)
-    audiences = _audiences(session, workspace_id, audience_ids)
+    audiences = selected(
+        session, workspace_id, Audience, audience_ids, latest_size_probe().label("current_size")
+    )
     ids = None if audience_ids is None else [row.id for row in audiences]
     start = window_start(resolve_now(now), days)
     points = _daily_points(session, workspace_id, ids, start, zone)
     return AudienceTrendsResponse(
         audiences=[_trend(row, points.get(row.id, [])) for row in audiences]
     )
-
-
-def _audiences(
-    session: Session, workspace_id: uuid.UUID, audience_ids: list[uuid.UUID] | None
-) -> list[Any]:
-    """(id, name, current_size) rows: in the order given, else by name then id."""
-    query = select(Audience.id, Audience.name, latest_size_probe().label("current_size"))
-    query = query.where(Audience.workspace_id == workspace_id)
-    if audience_ids is None:
-        rows = session.execute(query).all()
-        return by_name(rows)
-    audience_ids = list(dict.fromkeys(audience_ids))  # a repeated ID appears once
-    load_audiences(session, workspace_id, audience_ids)  # 404 names the first unknown ID
-    by_id = {row.id: row for row in session.execute(query.where(Audience.id.in_(audience_ids)))}
-    return [by_id[audience_id] for audience_id in audience_ids]
 
 
 def _daily_points(

@@ -7,17 +7,16 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BigInteger, ScalarSelect, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, ScalarSelect, case, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 
 from insights.errors import NotFound
 from insights.models import Audience, AudienceEvaluation, Workspace
+from insights.reports.sql import whole_days
 
 Number = int | Decimal | Fraction
 RowT = TypeVar("RowT", bound="Named")
@@ -134,27 +133,56 @@ def latest_size_probe() -> ScalarSelect[Any]:
     )
 
 
-class duration_seconds(FunctionElement[int]):  # lowercase: it reads as an SQL function
-    """SQL: seconds from the first timestamp argument to the second, exactly.
-
-    The one dialect difference the reports need. Its sums come back as int on SQLite and
-    Decimal on PostgreSQL; the type does no conversion, so neither goes through a float."""
-
-    type = BigInteger()
-    inherit_cache = True
-    name = "duration_seconds"
+EPOCH_DATE = date(1970, 1, 1)
+_OFFSET_STEP = timedelta(hours=6)  # no zone changes its offset twice within 6 hours
 
 
-@compiles(duration_seconds)
-def _duration_postgresql(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+def utc_offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The zone's UTC offset over [start, end] as (from epoch second, offset seconds)
+    pieces, the first from the beginning of time: a few pieces a year (DST changes)."""
+
+    def offset(moment: datetime) -> int:
+        delta = moment.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    pieces = [(0, offset(start))]
+    moment = start
+    while moment < end:
+        following = min(moment + _OFFSET_STEP, end)
+        if offset(following) != pieces[-1][1]:
+            changed = _first_second_with(offset, moment, following, offset(following))
+            pieces.append((int(changed.timestamp()), offset(changed)))
+        moment = following
+    return pieces
 
 
-@compiles(duration_seconds, "sqlite")
-def _duration_sqlite(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
-    # unixepoch() (SQLite 3.38+) gives whole seconds, exact for the whole-second timestamps
-    # the service stores, and is about twice as fast as strftime('%s'); julianday()
-    # arithmetic would go through a float.
-    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"(unixepoch({end}) - unixepoch({start}))"
+def _first_second_with(offset: Any, low: datetime, high: datetime, target: int) -> datetime:
+    """The first whole second in (low, high] whose offset is `target` (bisection)."""
+    while (high - low) > timedelta(seconds=1):
+        middle = low + (high - low) / 2
+        middle = middle.replace(microsecond=0)
+        if middle <= low:
+            break
+        if offset(middle) == target:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def local_day(
+    epoch: ColumnElement[int], zone: ZoneInfo, start: datetime, end: datetime
+) -> ColumnElement[int]:
+    """SQL: the local calendar day (days since 1970-01-01) of an epoch-seconds expression,
+    for moments in [start, end] (and after it, at the last offset)."""
+    pieces = utc_offsets(zone, start, end)
+    local: ColumnElement[int] = epoch + pieces[-1][1]
+    if len(pieces) > 1:
+        later = [(epoch < begins, epoch + offset) for (_, offset), (begins, _) in pairwise(pieces)]
+        local = case(*later, else_=epoch + pieces[-1][1])
+    return whole_days(local)
+
+
+def day_date(number: int) -> date:
+    """The date of a local_day number."""
+    return EPOCH_DATE + timedelta(days=number)

@@ -5,17 +5,21 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Sequence
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from insights.errors import BadRequest, NotFound
-from insights.models import Audience
+from insights.models import Audience, Sync
+from insights.reports.common import by_name
 from insights.types import parse_uuid
 
 MIN_DAYS = 1
 MAX_DAYS = 365
+# Contract 8: the window of sync-duration, -throughput, -sla, audience-velocity and the
+# sync detail when the request names none.
+OBSERVABILITY_DAYS = 30
 
 _DIGITS = re.compile(r"[0-9]+")
 
@@ -118,3 +122,30 @@ def parse_min_count(raw: str | None) -> int | None:
             f"The min_count parameter must be a whole number of at least 1, not {raw!r}."
         )
     return int(raw)
+
+
+def parse_sync_ids(raw: str | None) -> list[uuid.UUID] | None:
+    """The optional `sync_ids` (contract 8): as audience_ids, a repeat kept once."""
+    return parse_audience_ids(raw, name="sync_ids")
+
+
+def selected(
+    session: Session,
+    workspace_id: uuid.UUID,
+    table: Any,
+    ids: Sequence[uuid.UUID] | None,
+    *columns: Any,
+) -> list[Any]:
+    """(id, name, *columns) rows of the workspace's syncs or audiences: those of `ids` in
+    the order given (a repeat once; a 404 names the first unknown ID, which may be another
+    workspace's), or all of them by name then ID."""
+    query = select(table.id, table.name, *columns).where(table.workspace_id == workspace_id)
+    if ids is None:
+        return by_name(session.execute(query))
+    wanted = list(dict.fromkeys(ids))
+    by_id = {row.id: row for row in session.execute(query.where(table.id.in_(wanted)))}
+    label = "Sync" if table is Sync else "Audience"
+    for object_id in wanted:
+        if object_id not in by_id:
+            raise NotFound(f"{label} {object_id} does not exist.")
+    return [by_id[object_id] for object_id in wanted]

@@ -1,10 +1,13 @@
-"""Sync health: per-sync run counts, success rate, duration and rows over a window."""
+"""Sync health: per-sync run counts, success rate, duration and rows over a window, and
+each sync's health score (contract 5.1 and 8.1)."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from datetime import datetime
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -15,17 +18,37 @@ from insights.db import is_sqlite
 from insights.models import Sync, SyncRun
 from insights.reports.common import (
     by_name,
-    duration_seconds,
     resolve_now,
     round_half_up,
     round_half_up_int,
     window_start,
+    workspace_zone,
 )
+from insights.reports.health_inputs import (
+    SCORE_DAYS,
+    ScoreCounts,
+    health_inputs,
+    mean_durations,
+    score_count_columns,
+    score_counts,
+    score_probe_columns,
+)
+from insights.reports.health_score import STATUSES, HealthComponents, HealthInputs, health
+from insights.reports.sql import duration_seconds
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
 FINISHED = ("completed", "failed")
 DEFAULT_DAYS = 7  # the window when the request names none
+
+
+class HealthStatuses(ResponseModel):
+    healthy: int
+    warning: int
+    degraded: int
+    critical: int
+    no_data: int
+    paused: int
 
 
 class SyncHealthEntry(ResponseModel):
@@ -39,6 +62,9 @@ class SyncHealthEntry(ResponseModel):
     failed_runs: int
     avg_duration_seconds: int | None
     total_rows_synced: int
+    health_score: int | None
+    health_status: str
+    health_components: HealthComponents | None
 
 
 class SyncHealthResponse(ResponseModel):
@@ -49,6 +75,14 @@ class SyncHealthResponse(ResponseModel):
             "healthy_syncs": 9,
             "failing_syncs": 1,
             "paused_syncs": 2,
+            "health_statuses": {
+                "healthy": 8,
+                "warning": 1,
+                "degraded": 0,
+                "critical": 1,
+                "no_data": 0,
+                "paused": 2,
+            },
             "syncs": [
                 {
                     "sync_id": "6f1c2f0e-4a55-4c1e-9d7e-0a8f0d1e2b3c",
@@ -61,6 +95,14 @@ class SyncHealthResponse(ResponseModel):
                     "failed_runs": 1,
                     "avg_duration_seconds": 145,
                     "total_rows_synced": 125000,
+                    "health_score": 91,
+                    "health_status": "healthy",
+                    "health_components": {
+                        "success": 39.0,
+                        "error_trend": 20.0,
+                        "latency": 20.0,
+                        "freshness": 12.5,
+                    },
                 }
             ],
         }
@@ -71,6 +113,7 @@ class SyncHealthResponse(ResponseModel):
     healthy_syncs: int
     failing_syncs: int
     paused_syncs: int
+    health_statuses: HealthStatuses
     syncs: list[SyncHealthEntry]
 
 
@@ -81,6 +124,7 @@ class _WindowStats:
     rows_synced: int = 0
     duration_sum: int | Decimal = 0  # int on SQLite, Decimal on PostgreSQL: exact either way
     durations: int = 0
+    score: ScoreCounts = field(default_factory=ScoreCounts)
 
 
 def sync_health(
@@ -95,8 +139,9 @@ def sync_health_and_failing(
 ) -> tuple[SyncHealthResponse, set[uuid.UUID]]:
     """sync_health, and the IDs of the syncs its `failing_syncs` counts (the dashboard lists
     them): one rule, one query."""
-    stats = _window_stats(session, workspace_id, window_start(resolve_now(now), days))
-    rows = by_name(session.execute(_syncs_query(workspace_id)))
+    found = health_rows(session, workspace_id, days=days, now=score_moment(now))
+    rows = [one.row for one in found]
+    entries = [one.entry for one in found]
     active = [row for row in rows if row.status == "active"]
     # Failing: active, and its latest finished run (of any age) failed.
     failing = {row.id for row in active if row.last_finished_status == "failed"}
@@ -106,12 +151,54 @@ def sync_health_and_failing(
         healthy_syncs=len(active) - len(failing),
         failing_syncs=len(failing),
         paused_syncs=sum(1 for row in rows if row.status == "paused"),
-        syncs=[_entry(row, stats.get(row.id, _WindowStats())) for row in rows],
+        health_statuses=status_counts(entry.health_status for entry in entries),
+        syncs=entries,
     )
     return report, failing
 
 
-def _entry(row: Any, stats: _WindowStats) -> SyncHealthEntry:
+@dataclass(frozen=True)
+class SyncHealthRow:
+    """One sync's health: its row (with the score's probes), entry and score inputs."""
+
+    row: Any
+    entry: SyncHealthEntry
+    inputs: HealthInputs
+
+
+def health_rows(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    days: int,
+    now: datetime,
+    sync_ids: list[uuid.UUID] | None = None,
+) -> list[SyncHealthRow]:
+    """The health of the syncs (those of `sync_ids`, else all), by name then ID."""
+    zone = workspace_zone(session, workspace_id)
+    stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
+    means = mean_durations(session, workspace_id, now, sync_ids)
+    found = []
+    for row in by_name(session.execute(_syncs_query(workspace_id, now, sync_ids))):
+        window = stats.get(row.id, _WindowStats())
+        inputs = health_inputs(row, window.score, means.get(row.id), zone, now)
+        found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
+    return found
+
+
+def score_moment(now: datetime | None) -> datetime:
+    """The moment a score is computed at: the request's time, to the whole second (as every
+    stored timestamp is), so that its arithmetic stays exact."""
+    return resolve_now(now).replace(microsecond=0)
+
+
+def status_counts(statuses: Iterable[str]) -> HealthStatuses:
+    counted = Counter(statuses)
+    return HealthStatuses(**{status: counted[status] for status in STATUSES})
+
+
+def _entry(row: Any, stats: _WindowStats, inputs: HealthInputs) -> SyncHealthEntry:
+    score = health(inputs, row.status)
     return SyncHealthEntry(
         sync_id=row.id,
         sync_name=row.name,
@@ -123,6 +210,9 @@ def _entry(row: Any, stats: _WindowStats) -> SyncHealthEntry:
         failed_runs=stats.failed_runs,
         avg_duration_seconds=round_half_up_int(stats.duration_sum, stats.durations),
         total_rows_synced=stats.rows_synced,
+        health_score=score.score,
+        health_status=score.status,
+        health_components=score.components,
     )
 
 
@@ -144,8 +234,8 @@ def _latest_run(column: Any, statuses: tuple[str, ...] = ()) -> ScalarSelect[Any
     return _of_sync(query.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1))
 
 
-def _syncs_query(workspace_id: uuid.UUID) -> Any:
-    return select(
+def _syncs_query(workspace_id: uuid.UUID, now: datetime, sync_ids: list[uuid.UUID] | None) -> Any:
+    query = select(
         Sync.id,
         Sync.name,
         Sync.status,
@@ -154,39 +244,52 @@ def _syncs_query(workspace_id: uuid.UUID) -> Any:
         _of_sync(select(func.max(SyncRun.started_at))).label("last_started_at"),
         # Failing is judged on finished runs of any age, not only the window's.
         _latest_run(SyncRun.status, FINISHED).label("last_finished_status"),
+        Sync.kind,
+        *score_probe_columns(),
     ).where(Sync.workspace_id == workspace_id)
+    return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))
 
 
 def _window_stats(
-    session: Session, workspace_id: uuid.UUID, start: datetime
+    session: Session,
+    workspace_id: uuid.UUID,
+    start: datetime,
+    now: datetime,
+    sync_ids: list[uuid.UUID] | None,
 ) -> dict[uuid.UUID, _WindowStats]:
-    """Per sync: finished runs started at or after `start`, and sums over the completed ones."""
-    completed = SyncRun.status == "completed"
+    """Per sync: finished runs started at or after `start`, sums over the completed ones,
+    and the score's 7-day counts, in one scan from the earlier of `start` and now - 7 d."""
+    scan_start = min(start, now - timedelta(days=SCORE_DAYS))
+    in_window = SyncRun.started_at >= start
+    completed = and_(in_window, SyncRun.status == "completed")
     rows_synced = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
     duration = case((completed, duration_seconds(SyncRun.started_at, SyncRun.completed_at)))
     aggregates = (
-        func.count().label("total_runs"),
-        func.sum(case((SyncRun.status == "failed", 1), else_=0)).label("failed_runs"),
+        func.count(case((in_window, 1))).label("total_runs"),
+        func.count(case((and_(in_window, SyncRun.status == "failed"), 1))).label("failed_runs"),
         func.sum(case((completed, rows_synced), else_=0)).label("rows_synced"),
         func.sum(duration).label("duration_sum"),
         # Counting completed_at rather than `duration` saves computing it twice per row.
         func.count(case((completed, SyncRun.completed_at))).label("durations"),
+        *score_count_columns(now),
     )
-    in_window = (
+    scanned = (
         SyncRun.workspace_id == Sync.workspace_id,
         SyncRun.sync_id == Sync.id,
-        SyncRun.started_at >= start,
+        SyncRun.started_at >= scan_start,
         SyncRun.status.in_(FINISHED),
     )
     # Both forms loop over the syncs and range-scan each one's (sync, started_at) index
     # entries; scanning the whole run table instead is 3 to 5 times slower. SQLite picks
     # that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL.
     if is_sqlite(session):
-        query = select(Sync.id, *aggregates).join(SyncRun, and_(*in_window)).group_by(Sync.id)
+        query = select(Sync.id, *aggregates).join(SyncRun, and_(*scanned)).group_by(Sync.id)
     else:
-        per_sync = select(*aggregates).where(*in_window).lateral()
+        per_sync = select(*aggregates).where(*scanned).lateral()
         query = select(Sync.id, *per_sync.c).join(per_sync, true())
     query = query.where(Sync.workspace_id == workspace_id)
+    if sync_ids is not None:
+        query = query.where(Sync.id.in_(sync_ids))
     return {row.id: _stats(row) for row in session.execute(query)}
 
 
@@ -198,4 +301,5 @@ def _stats(row: Any) -> _WindowStats:
         rows_synced=int(row.rows_synced or 0),
         duration_sum=row.duration_sum or 0,
         durations=int(row.durations),
+        score=score_counts(row),
     )

@@ -1,0 +1,121 @@
+"""The SQL the reports need that the two databases spell differently: exact durations,
+epochs, a timestamp minus days, and a group's integers as one list. Each is a function
+element compiled per dialect, so report queries are written once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import BigInteger, Text
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+
+
+class duration_seconds(FunctionElement[int]):  # lowercase: it reads as an SQL function
+    """SQL: seconds from the first timestamp argument to the second, exactly.
+
+    The one dialect difference the reports need. Its sums come back as int on SQLite and
+    Decimal on PostgreSQL; the type does no conversion, so neither goes through a float."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "duration_seconds"
+
+
+@compiles(duration_seconds)
+def _duration_postgresql(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+
+
+@compiles(duration_seconds, "sqlite")
+def _duration_sqlite(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    # unixepoch() (SQLite 3.38+) gives whole seconds, exact for the whole-second timestamps
+    # the service stores, and is about twice as fast as strftime('%s'); julianday()
+    # arithmetic would go through a float.
+    start, end = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(unixepoch({end}) - unixepoch({start}))"
+
+
+class days_before(FunctionElement[datetime]):  # lowercase: it reads as an SQL function
+    """SQL: the timestamp argument minus a whole number of days (a literal)."""
+
+    inherit_cache = True
+    name = "days_before"
+
+
+@compiles(days_before)
+def _days_before_postgresql(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"({moment} - make_interval(days => {days}))"
+
+
+@compiles(days_before, "sqlite")
+def _days_before_sqlite(element: days_before, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored timestamps are 'YYYY-MM-DD HH:MM:SS.ffffff' text; datetime() drops the
+    # fraction, and the shorter text sorts first, so >= keeps the boundary second.
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"datetime({moment}, '-' || {days} || ' days')"
+
+
+class epoch_seconds(FunctionElement[int]):  # lowercase: it reads as an SQL function
+    """SQL: a stored (whole-second, UTC) timestamp as seconds since 1970, an integer."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "epoch_seconds"
+
+
+@compiles(epoch_seconds)
+def _epoch_postgresql(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(EXTRACT(EPOCH FROM {compiler.process(element.clauses, **kw)}) AS BIGINT)"
+
+
+@compiles(epoch_seconds, "sqlite")
+def _epoch_sqlite(element: epoch_seconds, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"unixepoch({compiler.process(element.clauses, **kw)})"
+
+
+class int_list(FunctionElement[str]):  # lowercase: it reads as an SQL function
+    """SQL aggregate: a group's integer values as one comma-separated text, in no
+    particular order (parse_int_lists reads many at once)."""
+
+    type = Text()
+    inherit_cache = True
+    name = "int_list"
+
+
+@compiles(int_list)
+def _int_list_postgresql(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"string_agg(CAST({compiler.process(element.clauses, **kw)} AS TEXT), ',')"
+
+
+@compiles(int_list, "sqlite")
+def _int_list_sqlite(element: int_list, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
+def parse_int_lists(lists: list[str | None]) -> list[NDArray[np.int64]]:
+    """The integers of many int_list texts, parsed in one numpy pass (not one per list)."""
+    counts = [0 if text is None else text.count(",") + 1 for text in lists]
+    joined = ",".join(text for text in lists if text)
+    values = np.fromstring(joined, dtype=np.int64, sep=",") if joined else np.empty(0, np.int64)
+    return np.split(values, np.cumsum(counts)[:-1]) if lists else []
+
+
+class whole_days(FunctionElement[int]):  # lowercase: it reads as an SQL function
+    """SQL: a non-negative number of seconds in whole days (integer division)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "whole_days"
+
+
+@compiles(whole_days)
+def _whole_days(element: whole_days, compiler: SQLCompiler, **kw: Any) -> str:
+    # Both databases divide integers by an integer without a remainder.
+    return f"(({compiler.process(element.clauses, **kw)}) / 86400)"

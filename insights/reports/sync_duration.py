@@ -1,0 +1,132 @@
+"""Sync duration (contract 8.2): how long each sync's completed runs of a window took, with
+nearest-rank percentiles, and per local date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from insights.models import Sync
+from insights.reports.common import round_half_up_int, window_start, workspace_zone
+from insights.reports.params import selected
+from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs, total
+from insights.reports.sync_health import score_moment
+from insights.schemas.base import ResponseModel, example
+from insights.types import ID
+
+EMPTY = RunSeries(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
+
+
+class DurationPoint(ResponseModel):
+    date: dt.date
+    runs: int
+    avg_duration_seconds: int
+    max_duration_seconds: int
+
+
+class SyncDuration(ResponseModel):
+    sync_id: ID
+    sync_name: str
+    runs: int
+    avg_duration_seconds: int | None
+    p50_duration_seconds: int | None
+    p95_duration_seconds: int | None
+    max_duration_seconds: int | None
+    data_points: list[DurationPoint]
+
+
+class SyncDurationResponse(ResponseModel):
+    model_config = example(
+        {
+            "syncs": [
+                {
+                    "sync_id": "6f1c2f0e-4a55-4c1e-9d7e-0a8f0d1e2b3c",
+                    "sync_name": "Customers to Salesforce",
+                    "runs": 28,
+                    "avg_duration_seconds": 145,
+                    "p50_duration_seconds": 140,
+                    "p95_duration_seconds": 230,
+                    "max_duration_seconds": 260,
+                    "data_points": [
+                        {
+                            "date": "2024-01-14",
+                            "runs": 4,
+                            "avg_duration_seconds": 150,
+                            "max_duration_seconds": 200,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    syncs: list[SyncDuration]
+
+
+def sync_duration(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    days: int,
+    sync_ids: Sequence[uuid.UUID] | None,
+    now: dt.datetime | None = None,
+) -> SyncDurationResponse:
+    """Durations of the given syncs' completed runs (in that order), or of every sync."""
+    now = score_moment(now)
+    syncs = selected(session, workspace_id, Sync, sync_ids)
+    start = window_start(now, days)
+    series = completed_runs(session, workspace_id, chosen_ids(syncs, sync_ids), start)
+    days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
+    return SyncDurationResponse(
+        syncs=[_entry(row, series.get(row.id, EMPTY), days_of) for row in syncs]
+    )
+
+
+def chosen_ids(rows: list[Any], asked: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
+    """The IDs to read: those asked for (checked, deduplicated), or None for every sync."""
+    return None if asked is None else [row.id for row in rows]
+
+
+def _half_up(total_seconds: int, count: int) -> int:
+    mean = round_half_up_int(total_seconds, count)
+    assert mean is not None  # a day present has runs
+    return mean
+
+
+def nearest_rank(ordered: Ints, percent: int) -> int:
+    """The value at 1-based position ceil(percent / 100 x n) of ascending values."""
+    position = -(-percent * len(ordered) // 100)
+    return int(ordered[max(position, 1) - 1])
+
+
+def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncDuration:
+    durations = runs.durations
+    count = len(durations)
+    ordered = np.sort(durations)
+    days = Days.group(days_of(runs.started))
+    points = [
+        DurationPoint.model_construct(
+            date=date,
+            runs=int(runs_of_day),
+            avg_duration_seconds=_half_up(total_seconds, int(runs_of_day)),
+            max_duration_seconds=longest,
+        )
+        for date, runs_of_day, total_seconds, longest in zip(
+            days.dates(), days.counts, days.sums(durations), days.maxima(durations), strict=True
+        )
+    ]
+    return SyncDuration(
+        sync_id=row.id,
+        sync_name=row.name,
+        runs=count,
+        avg_duration_seconds=round_half_up_int(total(durations), count),
+        p50_duration_seconds=nearest_rank(ordered, 50) if count else None,
+        p95_duration_seconds=nearest_rank(ordered, 95) if count else None,
+        max_duration_seconds=int(ordered[-1]) if count else None,
+        data_points=points,
+    )

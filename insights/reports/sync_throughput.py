@@ -1,0 +1,169 @@
+"""Sync throughput (contract 8.3): rows per second of each sync's completed runs of a
+window (those that took time), the latest run's rate against the rest, and per date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from insights.models import Sync, SyncRun
+from insights.reports.common import round_half_up, window_start, workspace_zone
+from insights.reports.params import selected
+from insights.reports.run_series import Days, LocalDays, RunSeries, completed_runs, total
+from insights.reports.sql import duration_seconds
+from insights.reports.sync_duration import EMPTY, chosen_ids
+from insights.reports.sync_health import score_moment
+from insights.schemas.base import ResponseModel, example
+from insights.types import ID
+
+DEGRADED_SHARE = Fraction(1, 2)  # degraded: the latest run below half the usual rate
+
+
+class ThroughputPoint(ResponseModel):
+    date: dt.date
+    runs: int
+    rows_synced: int
+    rows_per_second: float | None
+
+
+class SyncThroughput(ResponseModel):
+    sync_id: ID
+    sync_name: str
+    runs: int
+    rows_synced: int
+    avg_rows_per_second: float | None
+    current_rows_per_second: float | None
+    baseline_rows_per_second: float | None
+    change_percent: float | None
+    degraded: bool
+    data_points: list[ThroughputPoint]
+
+
+class SyncThroughputResponse(ResponseModel):
+    model_config = example(
+        {
+            "syncs": [
+                {
+                    "sync_id": "6f1c2f0e-4a55-4c1e-9d7e-0a8f0d1e2b3c",
+                    "sync_name": "Customers to Salesforce",
+                    "runs": 28,
+                    "rows_synced": 125000,
+                    "avg_rows_per_second": 30.8,
+                    "current_rows_per_second": 12.1,
+                    "baseline_rows_per_second": 31.5,
+                    "change_percent": -61.6,
+                    "degraded": True,
+                    "data_points": [
+                        {
+                            "date": "2024-01-14",
+                            "runs": 4,
+                            "rows_synced": 18000,
+                            "rows_per_second": 29.4,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
+    syncs: list[SyncThroughput]
+
+
+def sync_throughput(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    days: int,
+    sync_ids: Sequence[uuid.UUID] | None,
+    now: dt.datetime | None = None,
+) -> SyncThroughputResponse:
+    """Throughput of the given syncs (in that order), or of every sync."""
+    now = score_moment(now)
+    start = window_start(now, days)
+    syncs = selected(session, workspace_id, Sync, sync_ids, *latest_run(start))
+    chosen = chosen_ids(syncs, sync_ids)
+    series = completed_runs(session, workspace_id, chosen, start, positive_duration=True)
+    days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
+    return SyncThroughputResponse(
+        syncs=[_entry(row, series.get(row.id, EMPTY), days_of) for row in syncs]
+    )
+
+
+def latest_run(start: dt.datetime) -> tuple[Any, Any]:
+    """SQL, per sync row: the rows and seconds of its latest counted run (latest
+    started_at, then the larger id); index probes, where the arrays know no order."""
+    duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
+    rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
+    return _probe(rows, start).label("latest_rows"), _probe(duration, start).label("latest_seconds")
+
+
+def _probe(column: Any, start: dt.datetime) -> Any:
+    return (
+        select(column)
+        .where(
+            SyncRun.workspace_id == Sync.workspace_id,
+            SyncRun.sync_id == Sync.id,
+            SyncRun.status == "completed",
+            SyncRun.started_at >= start,
+            SyncRun.completed_at > SyncRun.started_at,
+        )
+        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+        .limit(1)
+        .correlate(Sync)
+        .scalar_subquery()
+    )
+
+
+def rate(rows: int, seconds: int) -> Fraction | None:
+    return None if seconds == 0 else Fraction(rows, seconds)
+
+
+def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncThroughput:
+    rows, seconds, count = total(runs.rows), total(runs.durations), len(runs.durations)
+    average = rate(rows, seconds)
+    current = baseline = None
+    if count:
+        latest_rows, latest_seconds = int(row.latest_rows), int(row.latest_seconds)
+        current = rate(latest_rows, latest_seconds)
+        if count > 1:
+            baseline = rate(rows - latest_rows, seconds - latest_seconds)
+    change = None
+    if current is not None and baseline:
+        change = round_half_up((current - baseline) * 100, baseline, 1)
+    return SyncThroughput(
+        sync_id=row.id,
+        sync_name=row.name,
+        runs=count,
+        rows_synced=rows,
+        avg_rows_per_second=_one_place(average),
+        current_rows_per_second=_one_place(current),
+        baseline_rows_per_second=_one_place(baseline),
+        change_percent=change,
+        degraded=bool(current is not None and baseline and current < baseline * DEGRADED_SHARE),
+        data_points=_points(runs, days_of),
+    )
+
+
+def _one_place(value: Fraction | None) -> float | None:
+    return None if value is None else round_half_up(value, 1, 1)
+
+
+def _points(runs: RunSeries, days_of: LocalDays) -> list[ThroughputPoint]:
+    days = Days.group(days_of(runs.started))
+    return [
+        ThroughputPoint.model_construct(
+            date=date,
+            runs=int(count),
+            rows_synced=rows,
+            rows_per_second=_one_place(rate(rows, seconds)),
+        )
+        for date, count, rows, seconds in zip(
+            days.dates(), days.counts, days.sums(runs.rows), days.sums(runs.durations), strict=True
+        )
+    ]
