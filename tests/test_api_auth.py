@@ -5,16 +5,18 @@ from __future__ import annotations
 import re
 import uuid
 
+import httpx2
 import pytest
 from sqlalchemy import delete, select, text
 
 from insights.models import ApiKey, Workspace
 from tests.support.api import Api
+from tests.support.databases import Database
 
 KEY_PATTERN = re.compile(r"^sk_live_[A-Za-z0-9_-]{32,}$")
 
 
-def _assert_401(response) -> None:  # type: ignore[no-untyped-def]
+def _assert_401(response: httpx2.Response) -> None:
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
     assert response.json()["error"]
@@ -46,7 +48,7 @@ def test_two_keys_are_different(api: Api) -> None:
     assert api.new_key("read") != api.new_key("read")
 
 
-def test_only_a_hash_of_the_key_is_stored(db, api: Api) -> None:  # type: ignore[no-untyped-def]
+def test_only_a_hash_of_the_key_is_stored(db: Database, api: Api) -> None:
     raw = api.new_key("write")
     with db.engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM api_keys")).mappings().all()
@@ -88,7 +90,7 @@ def test_unknown_scope_is_400(api: Api) -> None:
     assert "scope" in response.json()["error"]
 
 
-def test_last_used_at_is_set_when_a_key_is_used(db, api: Api) -> None:  # type: ignore[no-untyped-def]
+def test_last_used_at_is_set_when_a_key_is_used(db: Database, api: Api) -> None:
     raw = api.new_key("read")
     assert api.get("/sources", key=raw).status_code == 200
     listed = {k["key_prefix"]: k for k in api.get("/api-keys").json()["data"]}
@@ -221,35 +223,35 @@ def test_missing_or_bad_key_is_401_with_www_authenticate(api: Api) -> None:
         headers = {"X-Workspace-ID": str(api.workspace_id)}
         if authorization is not None:
             headers["Authorization"] = authorization
-        _assert_401(api.client.get(f"{api.base}/sources", headers=headers))  # type: ignore[attr-defined]
+        _assert_401(api.client.get(f"{api.base}/sources", headers=headers))
 
 
 def test_bad_key_is_401_even_without_the_workspace_header(api: Api) -> None:
-    _assert_401(api.client.get(f"{api.base}/sources", headers={"Authorization": "Bearer x"}))  # type: ignore[attr-defined]
-    _assert_401(api.client.get(f"{api.base}/sources"))  # type: ignore[attr-defined]
+    _assert_401(api.client.get(f"{api.base}/sources", headers={"Authorization": "Bearer x"}))
+    _assert_401(api.client.get(f"{api.base}/sources"))
 
 
 def test_bad_key_is_401_on_an_unknown_workspace(api: Api) -> None:
     unknown = uuid.uuid4()
     headers = {"Authorization": "Bearer sk_live_" + "B" * 43, "X-Workspace-ID": str(unknown)}
-    _assert_401(api.client.get(f"/api/v1/workspaces/{unknown}/sources", headers=headers))  # type: ignore[attr-defined]
+    _assert_401(api.client.get(f"/api/v1/workspaces/{unknown}/sources", headers=headers))
 
 
 def test_bad_key_is_401_before_a_malformed_workspace_id(api: Api) -> None:
-    _assert_401(api.client.get("/api/v1/workspaces/not-a-uuid/sources"))  # type: ignore[attr-defined]
+    _assert_401(api.client.get("/api/v1/workspaces/not-a-uuid/sources"))
 
 
 def test_bad_key_is_401_before_a_bad_body(api: Api) -> None:
     headers = {"X-Workspace-ID": str(api.workspace_id), "Content-Type": "application/json"}
-    response = api.client.post(f"{api.base}/sources", headers=headers, content=b"{not json")  # type: ignore[attr-defined]
+    response = api.client.post(f"{api.base}/sources", headers=headers, content=b"{not json")
     _assert_401(response)
-    response = api.client.post(f"{api.base}/sources", headers=headers, json={"name": 5})  # type: ignore[attr-defined]
+    response = api.client.post(f"{api.base}/sources", headers=headers, json={"name": 5})
     _assert_401(response)
 
 
 def test_bad_key_is_401_before_a_bad_query_parameter(api: Api) -> None:
     headers = {"X-Workspace-ID": str(api.workspace_id)}
-    _assert_401(api.client.get(f"{api.base}/sources?page=zero", headers=headers))  # type: ignore[attr-defined]
+    _assert_401(api.client.get(f"{api.base}/sources?page=zero", headers=headers))
 
 
 # --- then the header (400) ----------------------------------------------------------------
@@ -257,7 +259,7 @@ def test_bad_key_is_401_before_a_bad_query_parameter(api: Api) -> None:
 
 def test_missing_workspace_header_is_400(api: Api) -> None:
     headers = {"Authorization": f"Bearer {api.key}"}
-    response = api.client.get(f"{api.base}/sources", headers=headers)  # type: ignore[attr-defined]
+    response = api.client.get(f"{api.base}/sources", headers=headers)
     assert response.status_code == 400
     assert "X-Workspace-ID" in response.json()["error"]
 
@@ -276,7 +278,7 @@ def test_malformed_workspace_header_is_400(api: Api) -> None:
 
 def test_header_is_checked_before_the_grant(api: Api, other_api: Api) -> None:
     headers = {"Authorization": f"Bearer {other_api.key}"}
-    response = api.client.get(f"{api.base}/sources", headers=headers)  # type: ignore[attr-defined]
+    response = api.client.get(f"{api.base}/sources", headers=headers)
     assert response.status_code == 400
 
 
@@ -293,9 +295,9 @@ def test_key_of_another_workspace_is_403_on_an_unknown_workspace(api: Api) -> No
     unknown = uuid.uuid4()
     headers = {"Authorization": f"Bearer {api.key}", "X-Workspace-ID": str(unknown)}
     for path in ("", "/sources", f"/sources/{uuid.uuid4()}", "/api-keys"):
-        response = api.client.get(f"/api/v1/workspaces/{unknown}{path}", headers=headers)  # type: ignore[attr-defined]
+        response = api.client.get(f"/api/v1/workspaces/{unknown}{path}", headers=headers)
         assert response.status_code == 403, path
-    existing = api.client.get(  # type: ignore[attr-defined]
+    existing = api.client.get(
         f"/api/v1/workspaces/{api.workspace_id}/sources",
         headers={"Authorization": f"Bearer {api.key}", "X-Workspace-ID": str(api.workspace_id)},
     )
@@ -305,9 +307,9 @@ def test_key_of_another_workspace_is_403_on_an_unknown_workspace(api: Api) -> No
 def test_other_workspace_and_unknown_workspace_answer_alike(api: Api, other_api: Api) -> None:
     unknown = uuid.uuid4()
 
-    def call(ws: uuid.UUID):  # type: ignore[no-untyped-def]
+    def call(ws: uuid.UUID) -> httpx2.Response:
         headers = {"Authorization": f"Bearer {api.key}", "X-Workspace-ID": str(ws)}
-        return api.client.get(f"/api/v1/workspaces/{ws}/sources", headers=headers)  # type: ignore[attr-defined]
+        return api.client.get(f"/api/v1/workspaces/{ws}/sources", headers=headers)
 
     existing, missing = call(other_api.workspace_id), call(unknown)
     assert existing.status_code == missing.status_code == 403
@@ -328,7 +330,7 @@ def test_too_low_scope_is_403_before_a_bad_body(api: Api) -> None:
 # --- then existence (404) ----------------------------------------------------------------
 
 
-def test_deleted_workspace_with_its_own_key_is_401(db, api: Api) -> None:  # type: ignore[no-untyped-def]
+def test_deleted_workspace_with_its_own_key_is_401(db: Database, api: Api) -> None:
     # The workspace's keys go with it (ON DELETE CASCADE): its key is unknown from then on.
     with db.session() as session, session.begin():
         session.execute(delete(Workspace).where(Workspace.id == api.workspace_id))

@@ -11,17 +11,18 @@ import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
 from insights.app import create_app
-from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.api import Api, app_state, make_settings, new_workspace_api
+from tests.support.databases import Database
 
 
-def _error(response: Any, status: int) -> str:
+def _error(response: httpx2.Response, status: int) -> str:
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/json")
     body = response.json()
@@ -48,13 +49,13 @@ def test_malformed_uuid_in_a_query_parameter_is_400_naming_it(api: Api) -> None:
 
 def test_unknown_route_is_404_with_the_error_body(api: Api) -> None:
     for path in ("/nope", "/api/v1", "/api/v1/nope", f"{api.base}/nope", f"{api.base}/sources/a/b"):
-        assert path in _error(api.client.get(path, headers=api.headers()), 404)  # type: ignore[attr-defined]
+        assert path in _error(api.client.get(path, headers=api.headers()), 404)
 
 
 def test_wrong_method_is_405_with_the_error_body(api: Api) -> None:
     message = _error(api.delete("/sources"), 405)
     assert "DELETE" in message
-    response = api.client.post("/healthz")  # type: ignore[attr-defined]
+    response = api.client.post("/healthz")
     _error(response, 405)
     assert "GET" in response.headers["allow"]
 
@@ -72,7 +73,7 @@ def test_empty_body_is_400(api: Api) -> None:
 
 def test_bad_json_without_a_key_is_401_not_400(api: Api) -> None:
     # The key is checked first, even before the body is read as JSON.
-    response = api.client.post(  # type: ignore[attr-defined]
+    response = api.client.post(
         f"{api.base}/sources", content=b"{", headers={"Content-Type": "application/json"}
     )
     _error(response, 401)
@@ -84,13 +85,13 @@ def test_bad_json_without_a_key_is_401_not_400(api: Api) -> None:
     _error(response, 403)
 
 
-def test_healthz_is_200_without_auth(client: Any) -> None:
+def test_healthz_is_200_without_auth(client: TestClient) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
 
-def test_readyz_is_200_when_the_database_answers(client: Any) -> None:
+def test_readyz_is_200_when_the_database_answers(client: TestClient) -> None:
     assert client.get("/readyz").status_code == 200
 
 
@@ -98,7 +99,7 @@ def test_readyz_is_200_when_the_database_answers(client: Any) -> None:
 
 
 @pytest.fixture
-def small_limit_api(db: Any) -> Iterator[Api]:
+def small_limit_api(db: Database) -> Iterator[Api]:
     with TestClient(create_app(make_settings(db, max_json_body_bytes=2048))) as client:
         yield new_workspace_api(db, client)
 
@@ -126,9 +127,7 @@ def test_streamed_body_over_the_limit_is_413(small_limit_api: Api) -> None:
 
 
 def test_body_over_the_limit_is_413_even_without_a_key(small_limit_api: Api) -> None:
-    response = small_limit_api.client.post(  # type: ignore[attr-defined]
-        f"{small_limit_api.base}/sources", content=b"x" * 4096
-    )
+    response = small_limit_api.client.post(f"{small_limit_api.base}/sources", content=b"x" * 4096)
     _error(response, 413)
 
 
@@ -188,27 +187,27 @@ class TcpProxy:
 
 
 def _assert_up(api: Api) -> None:
-    assert api.client.get("/readyz").status_code == 200  # type: ignore[attr-defined]
+    assert api.client.get("/readyz").status_code == 200
     assert api.get("/sources").status_code == 200
 
 
 def _assert_down(api: Api) -> None:
     client = api.client
-    assert "database" in _error(client.get("/readyz"), 503)  # type: ignore[attr-defined]
+    assert "database" in _error(client.get("/readyz"), 503)
     _error(api.get("/sources"), 503)
     _error(api.post("/sources", json={"name": "S", "source_type": "x"}), 503)
     _error(api.get(f"/sources/{uuid.uuid4()}"), 503)
-    assert client.get("/healthz").status_code == 200  # type: ignore[attr-defined]
+    assert client.get("/healthz").status_code == 200
 
 
-def test_database_outage_is_503_and_the_service_recovers(db: Any, tmp_path: Path) -> None:
+def test_database_outage_is_503_and_the_service_recovers(db: Database, tmp_path: Path) -> None:
     if db.kind == "postgresql":
         _postgresql_outage(db)
     else:
         _sqlite_outage(db, tmp_path)
 
 
-def _postgresql_outage(db: Any) -> None:
+def _postgresql_outage(db: Database) -> None:
     """The server goes away behind a TCP proxy, then comes back on the same address."""
     url = make_url(db.url)
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
@@ -228,7 +227,7 @@ def _postgresql_outage(db: Any) -> None:
         proxy.stop()
 
 
-def _sqlite_outage(db: Any, tmp_path: Path) -> None:
+def _sqlite_outage(db: Database, tmp_path: Path) -> None:
     """The volume holding the file goes away (connections dropped, the file cannot be
     opened), then comes back."""
     volume = tmp_path / "volume"
@@ -236,7 +235,7 @@ def _sqlite_outage(db: Any, tmp_path: Path) -> None:
     path = volume / "insights.db"
     os.replace(make_url(db.url).database or "", path)
     with TestClient(create_app(make_settings(db, database_url=f"sqlite:///{path}"))) as client:
-        engine = client.app.state.insights.engine  # type: ignore[attr-defined]
+        engine = app_state(client).engine
         api = Api(client, *_bootstrap(client))
         _assert_up(api)
         moved = tmp_path / "unmounted"
@@ -248,12 +247,12 @@ def _sqlite_outage(db: Any, tmp_path: Path) -> None:
         assert api.post("/sources", json={"name": "S", "source_type": "x"}).status_code == 201
 
 
-def _bootstrap(client: Any) -> tuple[uuid.UUID, str]:
+def _bootstrap(client: TestClient) -> tuple[uuid.UUID, str]:
     """A workspace and admin key made through the app's own engine."""
     from insights import auth, workspaces
     from insights.db import transaction
 
-    with transaction(client.app.state.insights.write) as session:
+    with transaction(app_state(client).write) as session:
         workspace = workspaces.create_workspace(session, "Acme")
         _, raw = auth.mint_key(session, workspace.id, "admin", "admin")
         return workspace.id, raw

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from insights.models import AudienceEvaluation, MemberKey
 from tests.support.api import Api
+from tests.support.databases import Database
 
 FIELDS = {"id", "audience_id", "evaluated_at", "size", "members_added", "members_removed"}
 
@@ -28,14 +29,18 @@ def evaluations(api: Api) -> str:
 def post(api: Api, path: str, status: int = 201, **body: Any) -> dict[str, Any]:
     response = api.post(path, json=body)
     assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
+    created: dict[str, Any] = response.json()
+    return created
 
 
 def audience_of(api: Api, path: str) -> dict[str, Any]:
-    return api.get(path.removesuffix("/evaluations")).json()  # type: ignore[no-any-return]
+    audience: dict[str, Any] = api.get(path.removesuffix("/evaluations")).json()
+    return audience
 
 
-def stored_state(db: Any, api: Api, path: str) -> tuple[Any, ...]:
+def stored_state(
+    db: Database, api: Api, path: str
+) -> tuple[dict[str, Any], dict[str, Any], int | None, int | None]:
     """Everything an evaluation could have written, to compare before and after."""
     with db.session() as session:
         evaluations = session.scalar(select(func.count()).select_from(AudienceEvaluation))
@@ -202,7 +207,9 @@ def test_member_key_of_256_characters_is_accepted(api: Api, evaluations: str) ->
 BAD_KEYS = ["line\nbreak", "carriage\rreturn", "", "k" * 257, "nul\x00", 5, None]
 
 
-def test_bad_member_key_is_400_and_nothing_is_stored(db: Any, api: Api, evaluations: str) -> None:
+def test_bad_member_key_is_400_and_nothing_is_stored(
+    db: Database, api: Api, evaluations: str
+) -> None:
     post(api, evaluations, evaluated_at=day(1), members=["a", "b"])
     before = stored_state(db, api, evaluations)
     for bad in BAD_KEYS:
@@ -213,7 +220,9 @@ def test_bad_member_key_is_400_and_nothing_is_stored(db: Any, api: Api, evaluati
             assert stored_state(db, api, evaluations) == before, (bad, form)
 
 
-def test_bad_key_after_many_good_ones_stores_nothing(db: Any, api: Api, evaluations: str) -> None:
+def test_bad_key_after_many_good_ones_stores_nothing(
+    db: Database, api: Api, evaluations: str
+) -> None:
     before = stored_state(db, api, evaluations)
     keys = [f"member-{i}" for i in range(5000)] + ["bad\n"]
     post(api, evaluations, 400, evaluated_at=day(1), members=keys)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
 
-from tests.support.api import Api
+from fastapi.testclient import TestClient
+
+from tests.support.api import Api, app_of
 from tests.support.graph import (
     FINISHED,
     STARTED,
@@ -22,10 +23,10 @@ def _secrets(api: Api, ids: dict[str, str]) -> list[str]:
 
 
 def test_every_route_refuses_a_key_of_another_workspace(
-    client: Any, api: Api, other_api: Api
+    client: TestClient, api: Api, other_api: Api
 ) -> None:
     ids = build_graph(api)
-    routes = workspace_routes(client.app)
+    routes = workspace_routes(app_of(client))
     assert len(routes) >= 40  # 7 kinds x 5, runs, evaluations, keys, the workspace
     for method, template in routes:
         response = call(api, method, template, api.workspace_id, other_api.key, ids)
@@ -58,11 +59,11 @@ def assert_graph_intact(api: Api, ids: dict[str, str]) -> None:
 
 
 def test_every_route_with_an_object_of_another_workspace_is_404(
-    client: Any, api: Api, other_api: Api
+    client: TestClient, api: Api, other_api: Api
 ) -> None:
     ids = build_graph(api)
     build_graph(other_api)  # B has objects of every kind too: none of them may answer
-    for method, template in workspace_routes(client.app):
+    for method, template in workspace_routes(app_of(client)):
         if template.count("{") == 1:
             continue  # only the workspace in the path: nothing of A to name
         response = call(other_api, method, template, other_api.workspace_id, other_api.key, ids)
@@ -75,9 +76,9 @@ def test_every_route_with_an_object_of_another_workspace_is_404(
     assert_graph_intact(api, ids)
 
 
-def test_all_workspace_routes_are_covered_by_the_walk(client: Any) -> None:
-    params = set()
-    for _method, template in workspace_routes(client.app):
+def test_all_workspace_routes_are_covered_by_the_walk(client: TestClient) -> None:
+    params: set[str] = set()
+    for _method, template in workspace_routes(app_of(client)):
         params.update(re.findall(r"\{(\w+)\}", template))
     assert params <= {
         "workspace_id",

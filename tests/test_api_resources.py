@@ -5,15 +5,24 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
+import httpx2
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from insights.kinds import KINDS
-from insights.models import AudienceEvaluation, LoaderRun, MemberBitmap, SyncRun
+from insights.models import (
+    AudienceEvaluation,
+    LoaderRun,
+    MemberBitmap,
+    ResourceColumns,
+    SyncRun,
+)
 from tests.support import factories
 from tests.support.api import Api
+from tests.support.databases import Database
 
 ALL_KINDS = sorted(KINDS)
 # The contract's status values per kind, default first.
@@ -62,7 +71,7 @@ def new(api: Api, kind: str, **fields: Any) -> dict[str, Any]:
     return api.create(kind, **{"name": f"A {kind}", **required_fields(api, kind), **fields})
 
 
-def _error(response: Any, status: int) -> str:
+def _error(response: httpx2.Response, status: int) -> str:
     assert response.status_code == status, response.text
     body = response.json()
     assert isinstance(body["error"], str) and body["error"]
@@ -179,7 +188,16 @@ def test_create_with_a_body_that_is_not_a_json_object_is_400(api: Api) -> None:
 
 # --- list -------------------------------------------------------------------------------
 
-MAKERS = {
+
+class Maker(Protocol):
+    """A `factories.make_*` of a resource kind."""
+
+    def __call__(
+        self, session: Session, workspace_id: uuid.UUID, **fields: Any
+    ) -> ResourceColumns: ...
+
+
+MAKERS: dict[str, Maker] = {
     "sources": factories.make_source,
     "models": factories.make_model,
     "destinations": factories.make_destination,
@@ -190,9 +208,9 @@ MAKERS = {
 }
 
 
-def insert(db: Any, api: Api, kind: str, count: int, **fields: Any) -> list[str]:
+def insert(db: Database, api: Api, kind: str, count: int, **fields: Any) -> list[str]:
     """`count` objects, each a minute newer than the one before; their ids oldest first."""
-    ids = []
+    ids: list[str] = []
     with db.session() as session, session.begin():
         for i in range(count):
             created = T0 + timedelta(minutes=i)
@@ -204,7 +222,7 @@ def insert(db: Any, api: Api, kind: str, count: int, **fields: Any) -> list[str]
 
 
 @pytest.mark.parametrize("kind", ALL_KINDS)
-def test_list_pages_newest_first_and_filters_by_status(db: Any, api: Api, kind: str) -> None:
+def test_list_pages_newest_first_and_filters_by_status(db: Database, api: Api, kind: str) -> None:
     default, *others = STATUSES[kind]
     ids = insert(db, api, kind, 25)
     newest_first = ids[::-1]
@@ -227,7 +245,7 @@ def test_list_pages_newest_first_and_filters_by_status(db: Any, api: Api, kind: 
     assert "status" in _error(api.get(f"/{kind}", params={"status": "bogus"}), 400)
 
 
-def test_list_orders_objects_created_in_the_same_instant_by_id(db: Any, api: Api) -> None:
+def test_list_orders_objects_created_in_the_same_instant_by_id(db: Database, api: Api) -> None:
     with db.session() as session, session.begin():
         ids = [
             str(factories.make_source(session, api.workspace_id, created_at=T0).id)
@@ -237,7 +255,7 @@ def test_list_orders_objects_created_in_the_same_instant_by_id(db: Any, api: Api
     assert listed == sorted(ids)
 
 
-def test_page_size_is_at_most_100(db: Any, api: Api) -> None:
+def test_page_size_is_at_most_100(db: Database, api: Api) -> None:
     insert(db, api, "sources", 101)
     body = api.get("/sources", params={"page_size": 100}).json()
     assert len(body["data"]) == 100
@@ -358,7 +376,7 @@ def _run_body(**fields: Any) -> dict[str, Any]:
     ("kind", "table"), [("syncs", SyncRun), ("audience-syncs", SyncRun), ("loaders", LoaderRun)]
 )
 def test_delete_of_a_sync_or_loader_deletes_its_runs(
-    db: Any, api: Api, kind: str, table: Any
+    db: Database, api: Api, kind: str, table: type[SyncRun] | type[LoaderRun]
 ) -> None:
     doomed, kept = new(api, kind), new(api, kind)
     for parent in (doomed, kept):
@@ -366,12 +384,12 @@ def test_delete_of_a_sync_or_loader_deletes_its_runs(
             assert api.post(f"/{kind}/{parent['id']}/runs", json=_run_body()).status_code == 201
     assert api.delete(f"/{kind}/{doomed['id']}").status_code == 204
     with db.session() as session:
-        column = table.loader_id if table is LoaderRun else table.sync_id
+        column = table.loader_id if issubclass(table, LoaderRun) else table.sync_id
         counts = dict(session.execute(select(column, func.count()).group_by(column)).tuples().all())
     assert {str(k): v for k, v in counts.items()} == {kept["id"]: 3}
 
 
-def test_delete_of_an_audience_deletes_its_evaluations_and_members(db: Any, api: Api) -> None:
+def test_delete_of_an_audience_deletes_its_evaluations_and_members(db: Database, api: Api) -> None:
     doomed, kept = new(api, "audiences"), new(api, "audiences")
     for audience in (doomed, kept):
         path = f"/audiences/{audience['id']}/evaluations"
@@ -514,7 +532,7 @@ def test_malformed_uuid_of_a_run_is_400(api: Api) -> None:
 
 
 def test_malformed_workspace_id_in_the_path_is_400(api: Api) -> None:
-    response = api.client.get(  # type: ignore[attr-defined]
+    response = api.client.get(
         "/api/v1/workspaces/not-a-uuid/sources",
         headers={"Authorization": f"Bearer {api.key}", "X-Workspace-ID": "not-a-uuid"},
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import httpx2
 import pytest
 
 from tests.support.api import Api
@@ -35,7 +36,7 @@ def finished(**fields: Any) -> dict[str, Any]:
     return {"status": "completed", "started_at": START, "completed_at": END, **fields}
 
 
-def _error(response: Any, status: int) -> str:
+def _error(response: httpx2.Response, status: int) -> str:
     assert response.status_code == status, response.text
     message = response.json()["error"]
     assert isinstance(message, str) and message

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import delete
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from insights import members
 from insights.members.reads import PARALLEL_READS, parallel_reads, read_blobs
@@ -20,9 +21,11 @@ from tests.support.factories import make_audience, make_members
 T0 = datetime(2024, 1, 15, 12, 0, tzinfo=UTC)
 
 
-def _audiences_with_members(db: Database, workspace_id: uuid.UUID, lists: list[list[str]]):  # type: ignore[no-untyped-def]
+def _audiences_with_members(
+    db: Database, workspace_id: uuid.UUID, lists: list[list[str]]
+) -> list[uuid.UUID]:
     with db.session() as session, session.begin():
-        audiences = []
+        audiences: list[uuid.UUID] = []
         for number, keys in enumerate(lists):
             audience = make_audience(session, workspace_id, name=f"A{number}")
             make_members(session, workspace_id, audience.id, keys, evaluated_at=T0)
@@ -92,7 +95,9 @@ def test_parallel_reads_return_what_one_connection_does(
         with db.read() as session:
             parallel = sorted(read_blobs(session, workspace_id, audiences))
         # Three shares of the five audiences: two went to the extra connections' pool.
-        assert reads._engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
+        pool = reads._engine.pool
+        assert isinstance(pool, QueuePool)  # an Engine's pool is typed as any Pool
+        assert pool.checkedin() >= 1
     finally:
         db.read.configure(info={})
         reads.dispose()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import random
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,9 @@ def test_names_of_three_circles_in_a_row_do_not_collide() -> None:
     assert ys[1] != ys[0] or ys[1] != ys[2]  # the middle name goes above or below
 
 
-def _overlap_input(names: list[str]) -> tuple[list[dict], list[dict], list[dict]]:
+def _overlap_input(
+    names: list[str],
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
     audiences = [{"id": f"id-{i}", "name": n, "size": 100 + 10 * i} for i, n in enumerate(names)]
     pairs = [
         {"audience_ids": [f"id-{i}", f"id-{j}"], "size": 20}

@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, select, text
 
 from insights.models import ApiKey, Base, Workspace
 from tests.support.api import Api
+from tests.support.databases import Database
 
 INSIGHTS = str(Path(sys.executable).parent / "insights")
 
@@ -40,7 +42,7 @@ def json_line(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:
 
 
 def test_workspace_and_key_create_print_keys_that_work_with_their_scopes(
-    db: Any, client: Any
+    db: Database, client: TestClient
 ) -> None:
     created = json_line(
         run_cli(db.url, "workspace", "create", "Acme Corp", "--timezone", "Europe/Paris")
@@ -78,7 +80,7 @@ def test_workspace_and_key_create_print_keys_that_work_with_their_scopes(
     assert not raw_keys & {value for key in stored for value in (key.key_hash, key.key_prefix)}
 
 
-def test_unknown_timezone_is_an_error_and_creates_nothing(db: Any) -> None:
+def test_unknown_timezone_is_an_error_and_creates_nothing(db: Database) -> None:
     result = run_cli(db.url, "workspace", "create", "Acme", "--timezone", "Mars/Olympus")
     assert result.returncode != 0
     assert result.stdout == ""
@@ -87,7 +89,7 @@ def test_unknown_timezone_is_an_error_and_creates_nothing(db: Any) -> None:
         assert session.scalars(select(Workspace)).all() == []
 
 
-def test_key_for_an_unknown_workspace_or_scope_is_an_error(db: Any) -> None:
+def test_key_for_an_unknown_workspace_or_scope_is_an_error(db: Database) -> None:
     missing = str(uuid.uuid4())
     result = run_cli(db.url, "key", "create", "--workspace", missing)
     assert result.returncode != 0 and result.stdout == ""
@@ -100,7 +102,7 @@ def test_key_for_an_unknown_workspace_or_scope_is_an_error(db: Any) -> None:
 
 
 @pytest.fixture
-def empty_url(db: Any, tmp_path: Path) -> Iterator[str]:
+def empty_url(db: Database, tmp_path: Path) -> Iterator[str]:
     """An empty database of the same kind as `db`: a new SQLite file, or on PostgreSQL a new
     schema that is the connection's whole search path (cheaper than CREATE DATABASE)."""
     if db.kind == "sqlite":

@@ -27,14 +27,16 @@ def seeded(db: Database, api: Api) -> Seeded:
 
 
 @pytest.mark.parametrize("suffix", PAGES)
-def test_page_without_credentials_redirects_to_login(client: Any, api: Api, suffix: str) -> None:
+def test_page_without_credentials_redirects_to_login(
+    client: TestClient, api: Api, suffix: str
+) -> None:
     response = client.get(page(api, suffix), follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?next=")
     assert str(api.workspace_id) not in response.text
 
 
-def test_every_page_opens_with_a_bearer_key(client: Any, api: Api, seeded: Seeded) -> None:
+def test_every_page_opens_with_a_bearer_key(client: TestClient, api: Api, seeded: Seeded) -> None:
     ids = ",".join(str(i) for i in seeded.with_members()[:3])
     for suffix in (*PAGES, f"/audience-overlap?audience_ids={ids}"):
         response = client.get(page(api, suffix), headers=bearer(api.key))
@@ -43,25 +45,27 @@ def test_every_page_opens_with_a_bearer_key(client: Any, api: Api, seeded: Seede
         assert "default-src 'none'" in response.headers["content-security-policy"]
 
 
-def test_every_page_renders_for_an_empty_workspace(client: Any, api: Api) -> None:
+def test_every_page_renders_for_an_empty_workspace(client: TestClient, api: Api) -> None:
     for suffix in PAGES:
         response = client.get(page(api, suffix), headers=bearer(api.key))
         assert response.status_code == 200, (suffix, response.text[:300])
 
 
-def test_a_read_key_is_enough_and_no_workspace_header_is_needed(client: Any, api: Api) -> None:
+def test_a_read_key_is_enough_and_no_workspace_header_is_needed(
+    client: TestClient, api: Api
+) -> None:
     response = client.get(page(api), headers=bearer(api.new_key("read")))
     assert response.status_code == 200
 
 
-def test_an_unknown_bearer_key_is_a_401_page(client: Any, api: Api) -> None:
+def test_an_unknown_bearer_key_is_a_401_page(client: TestClient, api: Api) -> None:
     response = client.get(page(api), headers=bearer("sk_live_" + "x" * 43))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert "text/html" in response.headers["content-type"]
 
 
-def test_another_workspace_is_a_403_page(client: Any, api: Api, other_api: Api) -> None:
+def test_another_workspace_is_a_403_page(client: TestClient, api: Api, other_api: Api) -> None:
     response = client.get(page(other_api, "/sync-health"), headers=bearer(api.key))
     assert response.status_code == 403
     assert "Not your workspace" in response.text
@@ -69,12 +73,12 @@ def test_another_workspace_is_a_403_page(client: Any, api: Api, other_api: Api) 
     assert client.get(page(other_api), follow_redirects=False).status_code == 403
 
 
-def test_a_workspace_that_does_not_exist_is_a_403_too(client: Any, api: Api) -> None:
+def test_a_workspace_that_does_not_exist_is_a_403_too(client: TestClient, api: Api) -> None:
     response = client.get(f"/workspaces/{uuid.uuid4()}", headers=bearer(api.key))
     assert response.status_code == 403
 
 
-def test_a_malformed_workspace_id_is_a_400_page(client: Any, api: Api) -> None:
+def test_a_malformed_workspace_id_is_a_400_page(client: TestClient, api: Api) -> None:
     response = client.get("/workspaces/not-a-uuid/sync-health", headers=bearer(api.key))
     assert response.status_code == 400
     assert "not a valid UUID" in response.text
@@ -88,7 +92,7 @@ def test_pages_count_against_the_workspace_rate_limit(db: Database, api: Api) ->
     assert int(response.headers["retry-after"]) >= 1
 
 
-def test_the_service_serves_every_file_a_page_loads(client: Any) -> None:
+def test_the_service_serves_every_file_a_page_loads(client: TestClient) -> None:
     for name, kind in (
         ("dashboard.css", "text/css"),
         ("dashboard.js", "javascript"),
@@ -99,7 +103,7 @@ def test_the_service_serves_every_file_a_page_loads(client: Any) -> None:
         assert kind in response.headers["content-type"]
 
 
-def test_the_root_leads_to_sign_in(client: Any) -> None:
+def test_the_root_leads_to_sign_in(client: TestClient) -> None:
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == "/login"
@@ -125,7 +129,7 @@ def test_the_root_leads_to_sign_in(client: Any) -> None:
     ],
 )
 def test_bad_parameters_render_an_error_page_with_the_status(
-    client: Any, api: Api, suffix: str, status: int, words: str
+    client: TestClient, api: Api, suffix: str, status: int, words: str
 ) -> None:
     response = client.get(page(api, suffix), headers=bearer(api.key))
     assert response.status_code == status
@@ -134,7 +138,7 @@ def test_bad_parameters_render_an_error_page_with_the_status(
     assert "data-error" in response.text
 
 
-def test_more_than_eight_audiences_is_a_400(client: Any, api: Api) -> None:
+def test_more_than_eight_audiences_is_a_400(client: TestClient, api: Api) -> None:
     ids = ",".join(str(uuid.UUID(int=i)) for i in range(1, 10))
     response = client.get(
         page(api, f"/audience-overlap?audience_ids={ids}"), headers=bearer(api.key)
@@ -144,7 +148,7 @@ def test_more_than_eight_audiences_is_a_400(client: Any, api: Api) -> None:
 
 
 def test_overlap_of_an_audience_without_members_is_a_409_page(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     ids = [seeded.audiences["VIP"], seeded.audiences["Imported sizes"]]
     suffix = "/audience-overlap?" + "&".join(f"audience_ids={i}" for i in ids)
@@ -154,7 +158,7 @@ def test_overlap_of_an_audience_without_members_is_a_409_page(
 
 
 def test_overlap_without_a_selection_shows_the_picker(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     response = client.get(page(api, "/audience-overlap"), headers=bearer(api.key))
     assert response.status_code == 200
@@ -162,7 +166,7 @@ def test_overlap_without_a_selection_shows_the_picker(
 
 
 def test_the_picker_sends_checkboxes_as_repeated_parameters(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     ids = seeded.with_members()
     query = "&".join(f"audience_ids={i}" for i in ids)  # 5 audiences: an UpSet chart
@@ -174,14 +178,15 @@ def test_the_picker_sends_checkboxes_as_repeated_parameters(
 # --- the numbers are the API's -------------------------------------------------------------
 
 
-def json_of(api: Api, insight: str) -> Any:
+def json_of(api: Api, insight: str) -> dict[str, Any]:
     response = api.get(f"/insights/{insight}")
     assert response.status_code == 200, response.text
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 def test_overview_numbers_are_the_summary_and_sync_health(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     shown = fields(client.get(page(api), headers=bearer(api.key)).text)
     summary = json_of(api, "summary")
@@ -195,7 +200,7 @@ def test_overview_numbers_are_the_summary_and_sync_health(
     assert len(shown["failed_runs"]) == health["failing_syncs"]
 
 
-def test_sync_health_rows_are_the_api_rows(client: Any, api: Api, seeded: Seeded) -> None:
+def test_sync_health_rows_are_the_api_rows(client: TestClient, api: Api, seeded: Seeded) -> None:
     html = client.get(page(api, "/sync-health?days=3"), headers=bearer(api.key)).text
     report = json_of(api, "sync-health?days=3")
     shown = fields(html)
@@ -207,7 +212,9 @@ def test_sync_health_rows_are_the_api_rows(client: Any, api: Api, seeded: Seeded
     assert shown["total_rows_synced"] == [str(row["total_rows_synced"]) for row in report["syncs"]]
 
 
-def test_sync_health_filters_by_state_and_name(client: Any, api: Api, seeded: Seeded) -> None:
+def test_sync_health_filters_by_state_and_name(
+    client: TestClient, api: Api, seeded: Seeded
+) -> None:
     html = client.get(page(api, "/sync-health?state=failing"), headers=bearer(api.key)).text
     assert set(re.findall(r'<tr data-sync-id="([^"]+)"', html)) == {
         str(seeded.syncs["Orders to Google Ads"]),
@@ -218,7 +225,7 @@ def test_sync_health_filters_by_state_and_name(client: Any, api: Api, seeded: Se
 
 
 def test_trends_and_coverage_numbers_are_the_api_numbers(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     shown = fields(client.get(page(api, "/audience-trends"), headers=bearer(api.key)).text)
     trends = json_of(api, "audience-trends?days=30")["audiences"]
@@ -231,7 +238,7 @@ def test_trends_and_coverage_numbers_are_the_api_numbers(
     assert shown["estimated_size"] == [str(a["estimated_size"]) for a in coverage["unactivated"]]
 
 
-def test_overlap_numbers_are_the_api_numbers(client: Any, api: Api, seeded: Seeded) -> None:
+def test_overlap_numbers_are_the_api_numbers(client: TestClient, api: Api, seeded: Seeded) -> None:
     ids = ",".join(str(i) for i in seeded.with_members()[:3])
     html = client.get(page(api, f"/audience-overlap?audience_ids={ids}"), headers=bearer(api.key))
     shown = fields(html.text)
@@ -249,7 +256,7 @@ def _shown(value: object) -> str:
 
 
 def test_overlap_with_a_minimum_shows_the_api_suppression_and_no_chart(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     ids = seeded.with_members()[:3]
     report = json_of(api, f"audience-overlap?audience_ids={','.join(map(str, ids))}")
@@ -274,7 +281,7 @@ def test_overlap_with_a_minimum_shows_the_api_suppression_and_no_chart(
 
 
 def test_an_empty_minimum_is_no_minimum_and_a_bad_one_a_400(
-    client: Any, api: Api, seeded: Seeded
+    client: TestClient, api: Api, seeded: Seeded
 ) -> None:
     query = "&".join(f"audience_ids={i}" for i in seeded.with_members()[:2])
     empty = client.get(page(api, f"/audience-overlap?{query}&min_count="), headers=bearer(api.key))

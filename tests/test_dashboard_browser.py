@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -16,6 +16,7 @@ from tests.support.browser import (
     CHROMIUM_ARGS,
     Service,
     api_json,
+    attribute,
     duration,
     number,
     percent,
@@ -25,6 +26,9 @@ from tests.support.browser import (
     text,
     texts,
 )
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
@@ -47,7 +51,7 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -61,7 +65,7 @@ def browser() -> Iterator[Any]:
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_every_page_renders_offline_and_is_screenshotted(
-    browser: Any, service: Service, scheme: str
+    browser: Browser, service: Service, scheme: Literal["light", "dark"]
 ) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     requests: list[str] = []
@@ -89,8 +93,8 @@ def test_every_page_renders_offline_and_is_screenshotted(
     assert [p for p in problems if "status of 400" not in p] == []  # e.g. CSP violations
 
 
-def test_background_follows_the_colour_scheme(browser: Any, service: Service) -> None:
-    colours = {}
+def test_background_follows_the_colour_scheme(browser: Browser, service: Service) -> None:
+    colours: dict[str, str] = {}
     for scheme in ("light", "dark"):
         page = signed_in(browser, service, color_scheme=scheme)
         colours[scheme] = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -101,7 +105,7 @@ def test_background_follows_the_colour_scheme(browser: Any, service: Service) ->
 # --- the numbers shown are the JSON's ------------------------------------------------------
 
 
-def test_overview_shows_the_summary(browser: Any, service: Service) -> None:
+def test_overview_shows_the_summary(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     summary = api_json(page, service, "summary")
     for group, counts in summary.items():
@@ -113,7 +117,7 @@ def test_overview_shows_the_summary(browser: Any, service: Service) -> None:
     page.context.close()
 
 
-def test_sync_health_table_shows_the_report(browser: Any, service: Service) -> None:
+def test_sync_health_table_shows_the_report(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     page.goto(service.url("/sync-health?days=7"))
     report = api_json(page, service, "sync-health?days=7")
@@ -140,7 +144,7 @@ def test_sync_health_table_shows_the_report(browser: Any, service: Service) -> N
     page.context.close()
 
 
-def test_audience_trends_show_the_change_figures(browser: Any, service: Service) -> None:
+def test_audience_trends_show_the_change_figures(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     page.goto(service.url("/audience-trends?days=30"))
     report = api_json(page, service, "audience-trends?days=30")
@@ -153,13 +157,13 @@ def test_audience_trends_show_the_change_figures(browser: Any, service: Service)
         assert text(card, '[data-field="change_absolute"]') == f"{change:+,}"
         assert text(card, '[data-field="change_percent"]') == f"{trend['change_percent']:+.2f}%"
         points = card.locator("svg circle.point")
-        sizes = [int(p.get_attribute("data-size")) for p in points.all()]
+        sizes = [int(attribute(p, "data-size")) for p in points.all()]
         assert sizes == [point["size"] for point in trend["data_points"]]
         assert card.locator("svg text.tick").count() >= 3  # labelled axes
     page.context.close()
 
 
-def test_activation_coverage_matrix_shows_the_report(browser: Any, service: Service) -> None:
+def test_activation_coverage_matrix_shows_the_report(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     page.goto(service.url("/activation-coverage"))
     report = api_json(page, service, "activation-coverage")
@@ -188,7 +192,7 @@ def test_activation_coverage_matrix_shows_the_report(browser: Any, service: Serv
 
 
 @pytest.mark.parametrize("count", [2, 3, 5])
-def test_audience_overlap_shows_the_report(browser: Any, service: Service, count: int) -> None:
+def test_audience_overlap_shows_the_report(browser: Browser, service: Service, count: int) -> None:
     page = signed_in(browser, service)
     ids = service.seeded.with_members()[:count]
     page.goto(service.url("/audience-overlap"))
@@ -218,7 +222,9 @@ def test_audience_overlap_shows_the_report(browser: Any, service: Service, count
     page.context.close()
 
 
-def test_a_minimum_count_hides_small_counts_and_the_chart(browser: Any, service: Service) -> None:
+def test_a_minimum_count_hides_small_counts_and_the_chart(
+    browser: Browser, service: Service
+) -> None:
     page = signed_in(browser, service)
     ids = [str(i) for i in service.seeded.with_members()[:3]]
     full = api_json(page, service, "audience-overlap?audience_ids=" + ",".join(ids))
@@ -246,11 +252,11 @@ def test_a_minimum_count_hides_small_counts_and_the_chart(browser: Any, service:
 
 
 def test_nav_links_are_reachable_by_tab_with_a_visible_focus_ring(
-    browser: Any, service: Service
+    browser: Browser, service: Service
 ) -> None:
     page = signed_in(browser, service)
     labels = texts(page, "nav.tabs a")
-    reached = []
+    reached: list[str] = []
     for _ in range(12):
         page.keyboard.press("Tab")
         focused = page.evaluate(
@@ -269,7 +275,7 @@ def test_nav_links_are_reachable_by_tab_with_a_visible_focus_ring(
     page.context.close()
 
 
-def test_colour_is_never_the_only_signal(browser: Any, service: Service) -> None:
+def test_colour_is_never_the_only_signal(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     for suffix in ("", "/sync-health", "/activation-coverage"):
         page.goto(service.url(suffix))
@@ -281,7 +287,7 @@ def test_colour_is_never_the_only_signal(browser: Any, service: Service) -> None
     page.context.close()
 
 
-def test_table_sorting_and_filtering_with_javascript(browser: Any, service: Service) -> None:
+def test_table_sorting_and_filtering_with_javascript(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     page.goto(service.url("/sync-health"))
     page.click("#sync-table th:has-text('Runs') button")
@@ -297,7 +303,7 @@ def test_table_sorting_and_filtering_with_javascript(browser: Any, service: Serv
     page.context.close()
 
 
-def test_pages_work_without_javascript(browser: Any, service: Service) -> None:
+def test_pages_work_without_javascript(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service, java_script_enabled=False)
     for name, suffix in service.pages().items():
         page.goto(service.url(suffix))
@@ -309,7 +315,9 @@ def test_pages_work_without_javascript(browser: Any, service: Service) -> None:
     page.context.close()
 
 
-def test_a_bad_parameter_is_a_friendly_page_with_its_status(browser: Any, service: Service) -> None:
+def test_a_bad_parameter_is_a_friendly_page_with_its_status(
+    browser: Browser, service: Service
+) -> None:
     page = signed_in(browser, service)
     response = page.goto(service.url("/audience-trends?days=400"))
     assert response is not None and response.status == 400
@@ -317,7 +325,7 @@ def test_a_bad_parameter_is_a_friendly_page_with_its_status(browser: Any, servic
     page.context.close()
 
 
-def test_signing_out_ends_the_session(browser: Any, service: Service) -> None:
+def test_signing_out_ends_the_session(browser: Browser, service: Service) -> None:
     page = signed_in(browser, service)
     page.click("text=Sign out")
     page.wait_for_url(f"{service.base}/login")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
-from typing import Any
 
 import itsdangerous
 import pytest
@@ -24,13 +23,15 @@ def seeded(db: Database, api: Api) -> Seeded:
         return seed_workspace(session, api.workspace_id)
 
 
-def test_login_page_shows_the_form(client: Any) -> None:
+def test_login_page_shows_the_form(client: TestClient) -> None:
     response = client.get("/login")
     assert response.status_code == 200
     assert 'name="api_key"' in response.text
 
 
-def test_login_sets_a_signed_strict_httponly_cookie_with_an_expiry(client: Any, api: Api) -> None:
+def test_login_sets_a_signed_strict_httponly_cookie_with_an_expiry(
+    client: TestClient, api: Api
+) -> None:
     response = sign_in(client, api.key)
     assert response.status_code == 303
     assert response.headers["location"] == page(api)
@@ -53,13 +54,13 @@ def test_login_over_https_marks_the_cookie_secure(db: Database, api: Api) -> Non
     assert "secure" in header.lower()
 
 
-def test_the_session_cookie_opens_pages(client: Any, api: Api, seeded: Seeded) -> None:
+def test_the_session_cookie_opens_pages(client: TestClient, api: Api, seeded: Seeded) -> None:
     sign_in(client, api.key)
     for suffix in PAGES:
         assert client.get(page(api, suffix)).status_code == 200, suffix
 
 
-def test_a_bad_key_shows_the_form_again_with_401(client: Any) -> None:
+def test_a_bad_key_shows_the_form_again_with_401(client: TestClient) -> None:
     response = sign_in(client, "sk_live_nope")
     assert response.status_code == 401
     assert 'name="api_key"' in response.text
@@ -68,7 +69,7 @@ def test_a_bad_key_shows_the_form_again_with_401(client: Any) -> None:
 
 
 def test_login_returns_to_the_page_asked_for_but_only_in_the_own_workspace(
-    client: Any, api: Api, other_api: Api
+    client: TestClient, api: Api, other_api: Api
 ) -> None:
     wanted = page(api, "/sync-health?days=30")
     assert sign_in(client, api.key, next=wanted).headers["location"] == wanted
@@ -76,14 +77,14 @@ def test_login_returns_to_the_page_asked_for_but_only_in_the_own_workspace(
         assert sign_in(client, api.key, next=elsewhere).headers["location"] == page(api)
 
 
-def test_a_signed_in_visit_to_login_goes_to_the_workspace(client: Any, api: Api) -> None:
+def test_a_signed_in_visit_to_login_goes_to_the_workspace(client: TestClient, api: Api) -> None:
     sign_in(client, api.key)
     response = client.get("/login", follow_redirects=False)
     assert response.status_code == 303
     assert response.headers["location"] == page(api)
 
 
-def test_logout_ends_the_session(client: Any, api: Api) -> None:
+def test_logout_ends_the_session(client: TestClient, api: Api) -> None:
     sign_in(client, api.key)
     response = client.post("/logout", follow_redirects=False)
     assert response.status_code == 303
@@ -92,7 +93,7 @@ def test_logout_ends_the_session(client: Any, api: Api) -> None:
     assert client.get(page(api), follow_redirects=False).status_code == 303
 
 
-def test_revoking_the_key_ends_its_sessions(client: Any, api: Api) -> None:
+def test_revoking_the_key_ends_its_sessions(client: TestClient, api: Api) -> None:
     reader = api.new_key("read")
     sign_in(client, reader)
     assert client.get(page(api)).status_code == 200
@@ -105,7 +106,7 @@ def test_revoking_the_key_ends_its_sessions(client: Any, api: Api) -> None:
     assert response.headers["location"].startswith("/login")
 
 
-def test_a_tampered_cookie_opens_nothing(client: Any, api: Api) -> None:
+def test_a_tampered_cookie_opens_nothing(client: TestClient, api: Api) -> None:
     sign_in(client, api.key)
     token = client.cookies[COOKIE]
     client.cookies.clear()
@@ -114,7 +115,7 @@ def test_a_tampered_cookie_opens_nothing(client: Any, api: Api) -> None:
 
 
 def test_an_expired_session_opens_nothing(
-    client: Any, api: Api, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real = itsdangerous.TimestampSigner.get_timestamp
     monkeypatch.setattr(
@@ -125,7 +126,7 @@ def test_an_expired_session_opens_nothing(
     assert client.get(page(api), follow_redirects=False).status_code == 303
 
 
-def test_a_form_posted_from_another_site_is_refused(client: Any, api: Api) -> None:
+def test_a_form_posted_from_another_site_is_refused(client: TestClient, api: Api) -> None:
     response = client.post(
         "/login", data={"api_key": api.key}, headers={"Origin": "https://evil.example"}
     )

@@ -6,13 +6,14 @@ import time
 
 import pytest
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from insights.models import Workspace
 from tests.support.databases import Database
 
 
-def _workspaces(session: object) -> int:
-    return session.execute(select(func.count()).select_from(Workspace)).scalar_one()  # type: ignore[attr-defined, no-any-return]
+def _workspaces(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Workspace)).scalar_one()
 
 
 def test_a_read_session_sees_commits_made_during_it_only_on_postgresql(db: Database) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -93,11 +94,13 @@ def test_demo_is_reused_not_rebuilt(db: Database) -> None:
     assert read_keys == 2
 
 
-def _members(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+def _members(session: Session, workspace_id: uuid.UUID) -> dict[str, members.FrozenBitMap]:
     names = dict(
         session.execute(
             select(Audience.id, Audience.name).where(Audience.workspace_id == workspace_id)
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     found = members.current_bitmaps(session, workspace_id, None)
     return {names[audience_id]: bitmap for audience_id, (_, bitmap) in found.items()}
@@ -124,7 +127,7 @@ def test_demo_history_is_plausible(db: Database) -> None:
 
 
 def test_demo_command_prints_a_read_key_and_reuses_the_workspace(
-    db: Database, monkeypatch: pytest.MonkeyPatch, client: Any
+    db: Database, monkeypatch: pytest.MonkeyPatch, client: TestClient
 ) -> None:
     from insights.cli import main
     from insights.settings import get_settings

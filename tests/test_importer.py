@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -156,7 +157,7 @@ def _records() -> list[dict[str, Any]]:
     ]
 
 
-def _write(tmp_path: Path, lines: list[Any]) -> Path:
+def _write(tmp_path: Path, lines: Sequence[str | dict[str, Any]]) -> Path:
     path = tmp_path / "import.ndjson"
     text = [line if isinstance(line, str) else json.dumps(line) for line in lines]
     path.write_text("\n".join(text) + "\n")
@@ -200,7 +201,7 @@ def test_mixed_file_imports_every_record_with_its_parent(
     }
     with db.session() as session:
         runs = {run.id: run for run in session.scalars(select(SyncRun))}
-        kinds = dict(session.execute(select(Sync.id, Sync.kind)).all())
+        kinds = dict(session.execute(select(Sync.id, Sync.kind)).tuples().all())
         loader_run = session.scalars(select(LoaderRun)).one()
         current = members.current_bitmap(session, workspace_id, uuid.UUID(IDS["audience"]))
     assert kinds[runs[uuid.UUID(IDS["run1"])].sync_id] == "model"
@@ -229,7 +230,8 @@ def _other_workspace_sync(db: Database) -> str:
         return str(make_sync(session, other.id).id)
 
 
-BAD_LINES = {
+# A line (raw text, or a record written as JSON) and what the refusal must say.
+BAD_LINES: dict[str, tuple[str | dict[str, Any], str]] = {
     "bad JSON": ('{"type": "source", "name": ', "not valid JSON"),
     "not an object": ("[1, 2]", "a record must be a JSON object"),
     "no type": ({"name": "x"}, "field type is required"),

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
+from pathlib import Path
 
+import httpx2
 import pytest
 from sqlalchemy import select
 
-from insights import members
 from insights.errors import BadRequest, Conflict
 from insights.evaluations import record_member_upload
 from insights.members import NDJSON, TEXT, KeyParser, parse_keys
 from insights.models import AudienceEvaluation, MemberKey
 from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.bitmaps import current_members
 from tests.support.databases import Database
 from tests.support.factories import make_audience
 
@@ -101,7 +102,7 @@ def test_upload_records_a_member_evaluation(db: Database, workspace_id: uuid.UUI
         assert (first.size, first.members_added, first.members_removed) == (3, None, None)
         assert (second.size, second.members_added, second.members_removed) == (3, 1, 1)
         assert second.has_members
-        _, bitmap = members.current_bitmap(session, workspace_id, audience.id)  # type: ignore[misc]
+        _, bitmap = current_members(session, workspace_id, audience.id)
         keys = dict(session.execute(select(MemberKey.member_id, MemberKey.key)).tuples().all())
         assert sorted(keys[i] for i in bitmap) == ["b", "c", "d"]
 
@@ -134,7 +135,13 @@ def upload_api(db: Database) -> Iterator[Api]:
         yield new_workspace_api(db, client)
 
 
-def _put(api: Api, audience_id: str, body: Any, content_type: str = TEXT, **params: str) -> Any:
+def _put(
+    api: Api,
+    audience_id: str,
+    body: bytes | Iterator[bytes],
+    content_type: str = TEXT,
+    **params: str,
+) -> httpx2.Response:
     return api.put(
         f"/audiences/{audience_id}/members",
         content=body,
@@ -206,7 +213,7 @@ def test_put_members_needs_a_write_key(upload_api: Api) -> None:
 
 
 def test_cli_uploads_a_file(
-    db: Database, workspace_id: uuid.UUID, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+    db: Database, workspace_id: uuid.UUID, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import json
 

@@ -16,6 +16,7 @@ from insights.members import encoder as encoder_module
 from insights.members.encoding import MAX_MEMBER_ID as MAX_ID
 from insights.members.encoding import SqliteStage
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
+from tests.support.bitmaps import current_members
 from tests.support.databases import Database
 from tests.support.factories import make_audience, make_members, make_workspace
 
@@ -75,8 +76,8 @@ def test_ids_are_shared_across_audiences(db: Database, workspace_id: uuid.UUID) 
         make_members(session, workspace_id, a.id, ["x", "y"], evaluated_at=T0)
         make_members(session, workspace_id, b.id, ["y", "z"], evaluated_at=T0)
     with db.read() as session:
-        _, first = members.current_bitmap(session, workspace_id, a.id)  # type: ignore[misc]
-        _, second = members.current_bitmap(session, workspace_id, b.id)  # type: ignore[misc]
+        _, first = current_members(session, workspace_id, a.id)
+        _, second = current_members(session, workspace_id, b.id)
         assert list(first & second) == [_dictionary(session, workspace_id)["y"]]
 
 
@@ -191,7 +192,7 @@ def test_storing_members_replaces_the_previous_blob(db: Database, workspace_id: 
     db.caches.bitmaps.clear()
     with db.read() as session:
         blobs = session.scalar(select(func.count()).select_from(MemberBitmap))
-        evaluation_id, bitmap = members.current_bitmap(session, workspace_id, audience.id)  # type: ignore[misc]
+        evaluation_id, bitmap = current_members(session, workspace_id, audience.id)
         assert (blobs, evaluation_id, len(bitmap)) == (1, latest.id, 2)
 
 

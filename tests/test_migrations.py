@@ -55,12 +55,13 @@ def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str
             query = text("SELECT key, member_id FROM member_keys ORDER BY member_id")
             return [(row[0], row[1]) for row in connection.execute(query)]
 
+    member_keys = Base.metadata.tables[MemberKey.__tablename__]  # MemberKey.__table__, typed
     migrate(empty_database, "0001")
     engine = make_engine(empty_database)
     try:
         with engine.begin() as connection:
             connection.execute(
-                insert(MemberKey.__table__),
+                insert(member_keys),
                 [{"workspace_id": workspace, "key": k, "member_id": i} for k, i in rows],
             )
         migrate(empty_database)
@@ -69,7 +70,7 @@ def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str
         assert key_columns == ["workspace_id", "key"]
         with engine.begin() as connection, pytest.raises(IntegrityError):
             connection.execute(
-                insert(MemberKey.__table__),
+                insert(member_keys),
                 [{"workspace_id": workspace, "key": "key-005", "member_id": 11}],
             )
         migrate(empty_database, "0001", down=True)

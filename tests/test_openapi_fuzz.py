@@ -13,7 +13,7 @@ import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
-from schemathesis import GenerationMode
+from schemathesis import GenerationMode, Response
 
 from insights.app import create_app
 from tests.support.api import Api, make_settings, new_workspace_api
@@ -31,7 +31,7 @@ class Target:
 
     client: TestClient
     api: Api
-    schema: Any
+    schema: Any  # schemathesis's schema, operations and cases are used untyped
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -57,7 +57,7 @@ def _operations(schema: Any) -> list[Any]:
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def _check(response: Any) -> str | None:
+def _check(response: Response) -> str | None:
     """What is wrong with a response, or None."""
     if response.status_code >= 500:
         return f"{response.status_code}: {response.text[:300]}"
@@ -124,7 +124,7 @@ def test_no_operation_answers_5xx_or_an_error_without_the_error_body(target: Tar
     for operation in operations:
         if operation.method.upper() == "DELETE":
             ids = _live_ids(api)
-        variants = [{}]
+        variants: list[dict[str, str]] = [{}]
         if "{workspace_id}" in operation.path:
             # Generated IDs (mostly unknown or malformed) and live ones (deeper code paths).
             variants = [{"workspace_id": str(api.workspace_id)}]

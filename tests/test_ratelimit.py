@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
+from typing import Protocol
 
+import httpx2
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
 from insights.app import create_app
 from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.databases import Database
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 
-AppFactory = Callable[..., TestClient]
+
+class AppFactory(Protocol):
+    """Builds an app ("process") with these limits and returns its running client."""
+
+    def __call__(self, per_second: int = 0, per_minute: int = 0) -> TestClient: ...
 
 
 @pytest.fixture
@@ -43,7 +49,7 @@ def store(request: pytest.FixtureRequest) -> str | None:
 
 
 @pytest.fixture
-def make_client(db: Any, store: str | None) -> Iterator[AppFactory]:
+def make_client(db: Database, store: str | None) -> Iterator[AppFactory]:
     """Builds apps ("processes") on the test database with the given limits."""
     with ExitStack() as stack:
 
@@ -59,7 +65,7 @@ def make_client(db: Any, store: str | None) -> Iterator[AppFactory]:
         yield build
 
 
-def _assert_429(response: Any, max_wait: int) -> None:
+def _assert_429(response: httpx2.Response, max_wait: int) -> None:
     assert response.status_code == 429, response.text
     assert response.json()["error"]
     retry_after = response.headers["retry-after"]
@@ -67,7 +73,7 @@ def _assert_429(response: Any, max_wait: int) -> None:
     assert 1 <= int(retry_after) <= max_wait
 
 
-def burst(db: Any, client: TestClient, count: int) -> tuple[Api, list[Any]]:
+def burst(db: Database, client: TestClient, count: int) -> tuple[Api, list[httpx2.Response]]:
     """`count` calls of a fresh workspace inside one second. A loaded machine may be too
     slow for that; the burst is then retried (in a new workspace) a few times."""
     for _ in range(3):
@@ -80,7 +86,7 @@ def burst(db: Any, client: TestClient, count: int) -> tuple[Api, list[Any]]:
 
 
 def test_burst_over_the_per_second_limit_is_429_with_retry_after(
-    db: Any, make_client: AppFactory
+    db: Database, make_client: AppFactory
 ) -> None:
     api, responses = burst(db, make_client(per_second=3), 4)
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
@@ -89,20 +95,22 @@ def test_burst_over_the_per_second_limit_is_429_with_retry_after(
     assert api.get("/sources").json()["error"]
 
 
-def test_burst_limit_frees_up_after_a_second(db: Any, make_client: AppFactory) -> None:
+def test_burst_limit_frees_up_after_a_second(db: Database, make_client: AppFactory) -> None:
     api, responses = burst(db, make_client(per_second=2), 3)
     assert [r.status_code for r in responses] == [200, 200, 429]
     time.sleep(1.1)
     assert api.get("/sources").status_code == 200
 
 
-def test_requests_over_the_per_minute_limit_are_429(db: Any, make_client: AppFactory) -> None:
+def test_requests_over_the_per_minute_limit_are_429(db: Database, make_client: AppFactory) -> None:
     api = new_workspace_api(db, make_client(per_minute=5))
     assert [api.get("/sources").status_code for _ in range(5)] == [200] * 5
     _assert_429(api.get("/sources"), max_wait=60)
 
 
-def test_one_workspace_does_not_use_up_anothers_limit(db: Any, make_client: AppFactory) -> None:
+def test_one_workspace_does_not_use_up_anothers_limit(
+    db: Database, make_client: AppFactory
+) -> None:
     client = make_client(per_second=2, per_minute=3)
     busy, quiet = new_workspace_api(db, client), new_workspace_api(db, client, name="Quiet")
     for _ in range(3):
@@ -111,7 +119,7 @@ def test_one_workspace_does_not_use_up_anothers_limit(db: Any, make_client: AppF
     assert [quiet.get("/sources").status_code for _ in range(2)] == [200, 200]
 
 
-def test_zero_switches_a_limit_off(db: Any, make_client: AppFactory) -> None:
+def test_zero_switches_a_limit_off(db: Database, make_client: AppFactory) -> None:
     no_burst = new_workspace_api(db, make_client(per_second=0, per_minute=6))
     assert [no_burst.get("/sources").status_code for _ in range(7)] == [200] * 6 + [429]
     no_minute = new_workspace_api(db, make_client(per_second=50, per_minute=0))
@@ -120,7 +128,7 @@ def test_zero_switches_a_limit_off(db: Any, make_client: AppFactory) -> None:
     assert {neither.get("/sources").status_code for _ in range(6)} == {200}
 
 
-def test_auth_failures_come_before_the_limit(db: Any, make_client: AppFactory) -> None:
+def test_auth_failures_come_before_the_limit(db: Database, make_client: AppFactory) -> None:
     client = make_client(per_minute=2)
     api, other = new_workspace_api(db, client), new_workspace_api(db, client, name="Other")
     api.get("/sources")
@@ -135,19 +143,19 @@ def test_auth_failures_come_before_the_limit(db: Any, make_client: AppFactory) -
     assert other.get("/sources").status_code == 200
 
 
-def test_health_endpoints_are_not_limited(db: Any, make_client: AppFactory) -> None:
+def test_health_endpoints_are_not_limited(db: Database, make_client: AppFactory) -> None:
     client = make_client(per_second=1, per_minute=1)
     assert {client.get("/healthz").status_code for _ in range(5)} == {200}
     assert {client.get("/readyz").status_code for _ in range(5)} == {200}
 
 
-def test_processes_sharing_redis_share_the_count(db: Any, redis_url: str) -> None:
+def test_processes_sharing_redis_share_the_count(db: Database, redis_url: str) -> None:
     settings = make_settings(db, rate_limit_per_minute=4, redis_url=redis_url)
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
         _share_the_count(db, first, second)
 
 
-def _share_the_count(db: Any, first: TestClient, second: TestClient) -> None:
+def _share_the_count(db: Database, first: TestClient, second: TestClient) -> None:
     api = new_workspace_api(db, first)
     same_workspace_elsewhere = Api(second, api.workspace_id, api.key)
     assert api.get("/sources").status_code == 200
@@ -158,7 +166,7 @@ def _share_the_count(db: Any, first: TestClient, second: TestClient) -> None:
     _assert_429(api.get("/sources"), max_wait=60)
 
 
-def test_in_process_limits_are_per_app_without_redis(db: Any) -> None:
+def test_in_process_limits_are_per_app_without_redis(db: Database) -> None:
     settings = make_settings(db, rate_limit_per_minute=2)
     with TestClient(create_app(settings)) as first, TestClient(create_app(settings)) as second:
         api = new_workspace_api(db, first)
@@ -167,7 +175,7 @@ def test_in_process_limits_are_per_app_without_redis(db: Any) -> None:
         assert elsewhere.get("/sources").status_code == 200
 
 
-def test_unreachable_redis_admits_requests(db: Any) -> None:
+def test_unreachable_redis_admits_requests(db: Database) -> None:
     settings = make_settings(db, rate_limit_per_second=1, redis_url="redis://127.0.0.1:1/15")
     with TestClient(create_app(settings)) as client:
         api = new_workspace_api(db, client)

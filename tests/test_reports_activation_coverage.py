@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from insights.models import Audience, Destination
 from insights.reports.activation_coverage import activation_coverage
 from tests.support.databases import Database
 from tests.support.factories import (
@@ -25,8 +26,8 @@ def at(day: int, hour: int = 0) -> datetime:
     return datetime(2024, 1, day, hour, tzinfo=UTC)
 
 
-def _audiences(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
-    def audience(name: str, status: str = "active", **fields: Any) -> Any:
+def _audiences(session: Session, workspace_id: uuid.UUID) -> dict[str, Audience]:
+    def audience(name: str, status: str = "active", **fields: Any) -> Audience:
         return make_audience(session, workspace_id, name=name, status=status, **fields)
 
     audiences = {
@@ -44,8 +45,8 @@ def _audiences(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
     return audiences
 
 
-def _destinations(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
-    def destination(name: str, kind: str) -> Any:
+def _destinations(session: Session, workspace_id: uuid.UUID) -> dict[str, Destination]:
+    def destination(name: str, kind: str) -> Destination:
         return make_destination(session, workspace_id, name=name, destination_type=kind)
 
     return {
@@ -56,7 +57,12 @@ def _destinations(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _syncs(session: Session, workspace_id: uuid.UUID, aud: Any, dest: Any) -> None:
+def _syncs(
+    session: Session,
+    workspace_id: uuid.UUID,
+    aud: dict[str, Audience],
+    dest: dict[str, Destination],
+) -> None:
     def sync(audience: str, destination: str, status: str) -> uuid.UUID:
         row = make_audience_sync(
             session, workspace_id, audience_id=aud[audience].id,
@@ -106,7 +112,7 @@ def _report(db: Database, workspace_id: uuid.UUID) -> dict[str, Any]:
         return activation_coverage(session, workspace_id).model_dump(mode="json")
 
 
-def test_activation_counts_audiences_of_every_status(db: Database, workspace_id: uuid.UUID):
+def test_activation_counts_audiences_of_every_status(db: Database, workspace_id: uuid.UUID) -> None:
     _build(db, workspace_id)
     report = _report(db, workspace_id)
     # Activated: High-Value (active sync to Braze) and Recent Buyers (error audience).
@@ -119,7 +125,7 @@ def test_activation_counts_audiences_of_every_status(db: Database, workspace_id:
 
 def test_destinations_list_every_destination_with_best_status_and_last_sync(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     aud, dest = _build(db, workspace_id)
     assert _report(db, workspace_id)["destinations"] == [
         {
@@ -182,7 +188,7 @@ def test_destinations_list_every_destination_with_best_status_and_last_sync(
 
 def test_unactivated_sizes_prefer_latest_evaluation_then_own_estimate(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     aud, _ = _build(db, workspace_id)
     # Code-point order puts lowercase "archived" last.
     assert _report(db, workspace_id)["unactivated"] == [
@@ -193,7 +199,7 @@ def test_unactivated_sizes_prefer_latest_evaluation_then_own_estimate(
     ]
 
 
-def test_same_names_sort_by_id(db: Database, workspace_id: uuid.UUID):
+def test_same_names_sort_by_id(db: Database, workspace_id: uuid.UUID) -> None:
     high = uuid.UUID("ffffffff-0000-4000-8000-000000000000")
     low = uuid.UUID("00000000-0000-4000-8000-000000000000")
     with db.session() as session, session.begin():
@@ -215,7 +221,7 @@ def test_same_names_sort_by_id(db: Database, workspace_id: uuid.UUID):
 
 def test_workspace_without_audiences_or_destinations_is_empty(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     with db.session() as session, session.begin():
         _other_workspace(session)
     assert _report(db, workspace_id) == {

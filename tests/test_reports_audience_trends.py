@@ -11,7 +11,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from insights.errors import NotFound
-from insights.models import Workspace
+from insights.models import Audience, Workspace
 from insights.reports.audience_trends import audience_trends
 from tests.support.databases import Database
 from tests.support.factories import make_audience, make_evaluation, make_workspace
@@ -28,17 +28,24 @@ def _set_zone(session: Session, workspace_id: uuid.UUID, zone: str) -> None:
     session.execute(update(Workspace).where(Workspace.id == workspace_id).values(timezone=zone))
 
 
-def _evaluate(session: Session, workspace_id: uuid.UUID, audience: Any, *points: Any) -> None:
+Point = tuple[datetime, int] | tuple[datetime, int, int, int]
+
+
+def _evaluate(
+    session: Session, workspace_id: uuid.UUID, audience: Audience, *points: Point
+) -> None:
     """(evaluated_at, size) or (evaluated_at, size, created_at offset in microseconds, id)."""
     for evaluated_at, size, *tie in points:
-        fields = {"created_at": CREATED + timedelta(microseconds=tie[0])} if tie else {}
+        fields: dict[str, datetime | uuid.UUID] = (
+            {"created_at": CREATED + timedelta(microseconds=tie[0])} if tie else {}
+        )
         fields |= {"id": uuid.UUID(int=tie[1])} if tie else {}
         make_evaluation(
             session, workspace_id, audience.id, evaluated_at=evaluated_at, size=size, **fields
         )
 
 
-def _high_value(session: Session, workspace_id: uuid.UUID) -> Any:
+def _high_value(session: Session, workspace_id: uuid.UUID) -> Audience:
     """Evaluations in Los Angeles time (UTC-8), inserted out of order on purpose."""
     audience = make_audience(session, workspace_id, name="High-Value")
     _evaluate(
@@ -62,7 +69,7 @@ def _build(db: Database, workspace_id: uuid.UUID) -> dict[str, uuid.UUID]:
         _set_zone(session, workspace_id, "America/Los_Angeles")
         audiences = {"high_value": _high_value(session, workspace_id)}
 
-        def audience(key: str, name: str, *points: Any) -> None:
+        def audience(key: str, name: str, *points: Point) -> None:
             audiences[key] = make_audience(session, workspace_id, name=name)
             _evaluate(session, workspace_id, audiences[key], *points)
 
@@ -79,10 +86,13 @@ def _build(db: Database, workspace_id: uuid.UUID) -> dict[str, uuid.UUID]:
         return {key: a.id for key, a in audiences.items()} | {"foreign": foreign.id}
 
 
-def _report(db: Database, workspace_id: uuid.UUID, ids: Any = None, days: int = 7) -> Any:
+def _report(
+    db: Database, workspace_id: uuid.UUID, ids: list[uuid.UUID] | None = None, days: int = 7
+) -> list[dict[str, Any]]:
     with db.read() as session:
         report = audience_trends(session, workspace_id, days=days, audience_ids=ids, now=NOW)
-    return report.model_dump(mode="json")["audiences"]
+    trends: list[dict[str, Any]] = report.model_dump(mode="json")["audiences"]
+    return trends
 
 
 def _trend(db: Database, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> dict[str, Any]:
@@ -92,7 +102,7 @@ def _trend(db: Database, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> dic
 
 def test_one_point_per_local_date_carrying_its_latest_evaluation(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     assert _trend(db, workspace_id, ids["high_value"]) == {
         "audience_id": str(ids["high_value"]),
@@ -116,13 +126,15 @@ def test_one_point_per_local_date_carrying_its_latest_evaluation(
 )
 def test_change_percent_rounds_half_up(
     db: Database, workspace_id: uuid.UUID, key: str, absolute: int, percent: float
-):
+) -> None:
     ids = _build(db, workspace_id)
     trend = _trend(db, workspace_id, ids[key])
     assert (trend["change_absolute"], trend["change_percent"]) == (absolute, percent)  # 7 / 800
 
 
-def test_change_percent_is_null_when_first_size_is_zero(db: Database, workspace_id: uuid.UUID):
+def test_change_percent_is_null_when_first_size_is_zero(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     trend = _trend(db, workspace_id, ids["from_zero"])
     assert trend["data_points"] == [
@@ -136,7 +148,9 @@ def test_change_percent_is_null_when_first_size_is_zero(db: Database, workspace_
     )
 
 
-def test_audience_never_evaluated_has_no_points_and_nulls(db: Database, workspace_id: uuid.UUID):
+def test_audience_never_evaluated_has_no_points_and_nulls(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     assert _trend(db, workspace_id, ids["never"]) == {
         "audience_id": str(ids["never"]),
@@ -150,7 +164,7 @@ def test_audience_never_evaluated_has_no_points_and_nulls(db: Database, workspac
 
 def test_current_size_comes_from_any_time_even_outside_the_window(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     trend = _trend(db, workspace_id, ids["old"])
     assert (trend["data_points"], trend["current_size"]) == ([], 70)
@@ -161,7 +175,7 @@ def test_current_size_comes_from_any_time_even_outside_the_window(
 
 def test_default_is_every_audience_sorted_by_name_then_id_in_code_point_order(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     order = [trend["audience_id"] for trend in _report(db, workspace_id)]
     expected = ["from_zero", "growing", "high_value", "never", "old", "shrinking", "single"]
@@ -170,7 +184,7 @@ def test_default_is_every_audience_sorted_by_name_then_id_in_code_point_order(
 
 def test_given_ids_keep_their_order_and_a_repeat_appears_once(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     given = [ids["single"], ids["growing"], ids["single"], ids["never"]]
     order = [trend["audience_id"] for trend in _report(db, workspace_id, given)]
@@ -179,7 +193,7 @@ def test_given_ids_keep_their_order_and_a_repeat_appears_once(
 
 def test_unknown_or_other_workspace_audience_is_404_naming_it(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     with pytest.raises(NotFound, match=str(ids["foreign"])):
         _report(db, workspace_id, [ids["growing"], ids["foreign"]])
@@ -188,14 +202,14 @@ def test_unknown_or_other_workspace_audience_is_404_naming_it(
         _report(db, workspace_id, [unknown])
 
 
-def test_other_workspace_evaluations_never_show(db: Database, workspace_id: uuid.UUID):
+def test_other_workspace_evaluations_never_show(db: Database, workspace_id: uuid.UUID) -> None:
     ids = _build(db, workspace_id)
     listed = {trend["audience_id"] for trend in _report(db, workspace_id)}
     assert str(ids["foreign"]) not in listed
     assert len(listed) == 8
 
 
-def test_dates_follow_the_workspace_zone_east_of_utc(db: Database, workspace_id: uuid.UUID):
+def test_dates_follow_the_workspace_zone_east_of_utc(db: Database, workspace_id: uuid.UUID) -> None:
     with db.session() as session, session.begin():
         _set_zone(session, workspace_id, "Asia/Tokyo")  # UTC+9
         audience = make_audience(session, workspace_id, name="Tokyo")
@@ -207,7 +221,7 @@ def test_dates_follow_the_workspace_zone_east_of_utc(db: Database, workspace_id:
     ]
 
 
-def test_utc_workspace_dates_are_utc_dates(db: Database, workspace_id: uuid.UUID):
+def test_utc_workspace_dates_are_utc_dates(db: Database, workspace_id: uuid.UUID) -> None:
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id, name="UTC")
         _evaluate(session, workspace_id, audience, (at(10, 23, 59, 59), 1), (at(11), 2))
@@ -215,7 +229,7 @@ def test_utc_workspace_dates_are_utc_dates(db: Database, workspace_id: uuid.UUID
     assert [p["date"] for p in trend["data_points"]] == ["2024-01-10", "2024-01-11"]
 
 
-def test_longer_window_takes_in_older_evaluations(db: Database, workspace_id: uuid.UUID):
+def test_longer_window_takes_in_older_evaluations(db: Database, workspace_id: uuid.UUID) -> None:
     ids = _build(db, workspace_id)
     (trend,) = _report(db, workspace_id, [ids["old"]], days=30)
     # 2024-01-01 00:00 UTC is 16:00 on 31 December in Los Angeles.

@@ -29,32 +29,34 @@ LA = "America/Los_Angeles"
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(None, 7), ("1", 1), ("30", 30), ("365", 365)])
-def test_days_accepts_whole_numbers_from_1_to_365(raw: str | None, expected: int):
+def test_days_accepts_whole_numbers_from_1_to_365(raw: str | None, expected: int) -> None:
     assert parse_days(raw, 7) == expected
 
 
 @pytest.mark.parametrize("raw", ["7.0", "abc", "0", "366", "", "-1", " 7", "1e2", "٣"])
-def test_days_outside_1_to_365_or_not_a_whole_number_is_400(raw: str):
+def test_days_outside_1_to_365_or_not_a_whole_number_is_400(raw: str) -> None:
     with pytest.raises(BadRequest, match="days"):
         parse_days(raw, 7)
 
 
-def test_audience_ids_keep_the_order_given_and_come_out_lowercase():
+def test_audience_ids_keep_the_order_given_and_come_out_lowercase() -> None:
     assert parse_audience_ids(f"{A.upper()}, {B},{C}") == [uuid.UUID(A), uuid.UUID(B), uuid.UUID(C)]
-    assert str(parse_audience_ids(A.upper())[0]) == A  # type: ignore[index]
+    ids = parse_audience_ids(A.upper())
+    assert ids is not None
+    assert str(ids[0]) == A
 
 
-def test_repeated_audience_id_appears_once_at_its_first_position():
+def test_repeated_audience_id_appears_once_at_its_first_position() -> None:
     assert parse_audience_ids(f"{B},{A},{B.upper()}") == [uuid.UUID(B), uuid.UUID(A)]
 
 
-def test_repeated_audience_id_is_400_when_repeats_are_not_allowed():
+def test_repeated_audience_id_is_400_when_repeats_are_not_allowed() -> None:
     with pytest.raises(BadRequest, match=f"audience_ids.*{B}"):
         parse_audience_ids(f"{A},{B},{B}", allow_repeats=False)
 
 
 @pytest.mark.parametrize("raw", [None, "", "  "])
-def test_absent_audience_ids_mean_none_unless_required(raw: str | None):
+def test_absent_audience_ids_mean_none_unless_required(raw: str | None) -> None:
     assert parse_audience_ids(raw) is None
     with pytest.raises(BadRequest, match="audience_ids"):
         parse_audience_ids(raw, required=True)
@@ -63,13 +65,13 @@ def test_absent_audience_ids_mean_none_unless_required(raw: str | None):
 @pytest.mark.parametrize(
     "bad", ["not-a-uuid", A[:-1], A.replace("-", ""), "{" + A + "}", f"urn:uuid:{A}", ""]
 )
-def test_malformed_audience_id_is_400_naming_it(bad: str):
+def test_malformed_audience_id_is_400_naming_it(bad: str) -> None:
     with pytest.raises(BadRequest, match="audience_ids") as error:
         parse_audience_ids(f"{A},{bad}")
     assert repr(bad) in error.value.message
 
 
-def test_audience_id_counts_are_checked_on_distinct_ids():
+def test_audience_id_counts_are_checked_on_distinct_ids() -> None:
     with pytest.raises(BadRequest, match="at least 2"):
         parse_audience_ids(f"{A},{A.upper()}", required=True, min_count=2)
     many = ",".join(str(uuid.UUID(int=i)) for i in range(21))
@@ -78,7 +80,9 @@ def test_audience_id_counts_are_checked_on_distinct_ids():
     assert len(parse_audience_ids(many.rsplit(",", 1)[0], required=True, max_count=20)) == 20
 
 
-def test_load_audiences_returns_them_in_the_order_given(db: Database, workspace_id: uuid.UUID):
+def test_load_audiences_returns_them_in_the_order_given(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     with db.session() as session, session.begin():
         first = make_audience(session, workspace_id, name="Z first").id
         second = make_audience(session, workspace_id, name="A second").id
@@ -89,7 +93,7 @@ def test_load_audiences_returns_them_in_the_order_given(db: Database, workspace_
 
 def test_load_audiences_404_names_first_unknown_or_foreign_id(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     with db.session() as session, session.begin():
         own = make_audience(session, workspace_id).id
         other = make_workspace(session, name="Other")
@@ -117,21 +121,23 @@ def test_load_audiences_404_names_first_unknown_or_foreign_id(
         (Decimal("1.005"), 1, 2, 1.01),
     ],
 )
-def test_round_half_up_works_on_the_exact_value(numerator, denominator, places, expected):
+def test_round_half_up_works_on_the_exact_value(
+    numerator: int | Decimal, denominator: int, places: int, expected: float
+) -> None:
     assert round_half_up(numerator, denominator, places) == expected
 
 
-def test_rounding_with_a_zero_denominator_is_none():
+def test_rounding_with_a_zero_denominator_is_none() -> None:
     assert round_half_up(1, 0, 2) is None
     assert round_half_up_int(0, 0) is None
 
 
 @pytest.mark.parametrize(("numerator", "expected"), [(201, 101), (199, 100), (-201, -101)])
-def test_round_half_up_int_rounds_halves_away_from_zero(numerator: int, expected: int):
+def test_round_half_up_int_rounds_halves_away_from_zero(numerator: int, expected: int) -> None:
     assert round_half_up_int(numerator, 2) == expected
 
 
-def test_window_start_is_days_times_24_hours_before_now():
+def test_window_start_is_days_times_24_hours_before_now() -> None:
     now = datetime(2024, 3, 12, 9, 30, 15, tzinfo=UTC)
     assert window_start(now, 7) == datetime(2024, 3, 5, 9, 30, 15, tzinfo=UTC)
 
@@ -150,14 +156,14 @@ def test_window_start_is_days_times_24_hours_before_now():
         ("America/Santiago", "2024-09-08T12:00:00", "2024-09-08T04:00:00", "2024-09-09T03:00:00"),
     ],
 )  # fmt: skip
-def test_today_bounds_are_local_midnights_in_utc(zone: str, now: str, start: str, end: str):
+def test_today_bounds_are_local_midnights_in_utc(zone: str, now: str, start: str, end: str) -> None:
     def utc(text: str) -> datetime:
         return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
     assert today_bounds(utc(now), ZoneInfo(zone)) == (utc(start), utc(end))
 
 
-def test_timestamps_serialise_as_utc_whole_seconds_with_z():
+def test_timestamps_serialise_as_utc_whole_seconds_with_z() -> None:
     class Stamp(BaseModel):
         at: OutTimestamp
         on: date

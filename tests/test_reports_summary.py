@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from insights.models import Workspace
+from insights.models import Sync, Workspace
 from insights.reports.summary import summary
 from tests.support.databases import Database
 from tests.support.factories import (
@@ -35,7 +35,7 @@ def at(day: int, hour: int = 0, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2024, 1, day, hour, minute, second, tzinfo=UTC)
 
 
-def _catalogue(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+def _catalogue(session: Session, workspace_id: uuid.UUID) -> dict[str, Sync]:
     """Sources, models, destinations and syncs with known statuses; returns the syncs."""
     source = make_source(session, workspace_id, status="connected")
     make_source(session, workspace_id, status="connected")
@@ -60,8 +60,10 @@ def _catalogue(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _sync_runs(session: Session, workspace_id: uuid.UUID, syncs: dict[str, Any]) -> None:
-    def run(sync: str, completed_at: datetime | None, status: str = "completed", **rows: int):
+def _sync_runs(session: Session, workspace_id: uuid.UUID, syncs: dict[str, Sync]) -> None:
+    def run(
+        sync: str, completed_at: datetime | None, status: str = "completed", **rows: int
+    ) -> None:
         started_at = at(14) if completed_at is None else min(completed_at, at(14))
         make_sync_run(
             session, workspace_id, syncs[sync].id, started_at=started_at, status=status,
@@ -141,7 +143,7 @@ def _report(db: Database, workspace_id: uuid.UUID, now: datetime = NOW) -> dict[
         return summary(session, workspace_id, now=now).model_dump(mode="json")
 
 
-def test_summary_counts_every_kind_by_status(db: Database, workspace_id: uuid.UUID):
+def test_summary_counts_every_kind_by_status(db: Database, workspace_id: uuid.UUID) -> None:
     _build(db, workspace_id)
     report = _report(db, workspace_id)
     assert report["sources"] == {"total": 3, "connected": 2, "error": 1}
@@ -160,14 +162,14 @@ def test_summary_counts_every_kind_by_status(db: Database, workspace_id: uuid.UU
 
 def test_rows_today_are_completed_runs_finished_in_the_local_day(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     _build(db, workspace_id)
     report = _report(db, workspace_id)
     assert report["syncs"]["rows_synced_today"] == 216  # 1 + 2 + 3, 10, 200
     assert report["loaders"]["rows_loaded_today"] == 345  # 300 + 45
 
 
-def test_today_moves_with_the_workspace_day(db: Database, workspace_id: uuid.UUID):
+def test_today_moves_with_the_workspace_day(db: Database, workspace_id: uuid.UUID) -> None:
     _build(db, workspace_id)
     # 00:30 on 16 January in Tokyo: only the run finished at 15:00 UTC on the 15th is today.
     report = _report(db, workspace_id, now=at(15, 15, 30))
@@ -177,13 +179,13 @@ def test_today_moves_with_the_workspace_day(db: Database, workspace_id: uuid.UUI
 
 def test_total_members_unions_active_member_lists_and_adds_sizes_without_lists(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     _build(db, workspace_id)
     # {k1, k2, k3} | {k2, k3, k4, K4} | {k1, k10} = 6 distinct keys, plus Sized's latest 40.
     assert _report(db, workspace_id)["audiences"]["total_members"] == 46
 
 
-def test_empty_workspace_summary_is_all_zeros(db: Database, workspace_id: uuid.UUID):
+def test_empty_workspace_summary_is_all_zeros(db: Database, workspace_id: uuid.UUID) -> None:
     with db.session() as session, session.begin():
         _other_workspace(session)
     zero = {"total": 0}

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from insights.models import Sync
 from insights.reports.sync_health import sync_health
 from tests.support.databases import Database
 from tests.support.factories import (
@@ -27,13 +28,13 @@ def at(day: int, hour: int = 0, minute: int = 0, second: int = 0, month: int = 1
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
-def _syncs(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+def _syncs(session: Session, workspace_id: uuid.UUID) -> dict[str, Sync]:
     """A model and a destination shared by syncs, and one sync of every case."""
     model = make_model(session, workspace_id)
     dest = make_destination(session, workspace_id)
     refs = {"model_id": model.id, "destination_id": dest.id}
 
-    def sync(name: str, status: str = "active", **fields: Any) -> Any:
+    def sync(name: str, status: str = "active", **fields: Any) -> Sync:
         return make_sync(session, workspace_id, name=name, status=status, **refs, **fields)
 
     return {
@@ -51,7 +52,7 @@ def _syncs(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
     }
 
 
-def _runs(session: Session, workspace_id: uuid.UUID, syncs: dict[str, Any]) -> None:
+def _runs(session: Session, workspace_id: uuid.UUID, syncs: dict[str, Sync]) -> None:
     def run(name: str, started_at: datetime, status: str = "completed", **fields: Any) -> None:
         make_sync_run(
             session, workspace_id, syncs[name].id, started_at=started_at, status=status, **fields
@@ -92,7 +93,7 @@ def _other_workspace(session: Session) -> None:
     make_sync_run(session, other.id, sync.id, started_at=at(15), status="failed", duration=1)
 
 
-def _build(db: Database, workspace_id: uuid.UUID) -> dict[str, Any]:
+def _build(db: Database, workspace_id: uuid.UUID) -> dict[str, uuid.UUID]:
     with db.session() as session, session.begin():
         syncs = _syncs(session, workspace_id)
         _runs(session, workspace_id, syncs)
@@ -119,7 +120,9 @@ def _entry(report: dict[str, Any], sync_id: uuid.UUID) -> dict[str, Any]:
     return next(entry for entry in report["syncs"] if entry["sync_id"] == str(sync_id))
 
 
-def test_sync_health_counts_syncs_by_status_and_health(db: Database, workspace_id: uuid.UUID):
+def test_sync_health_counts_syncs_by_status_and_health(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     _build(db, workspace_id)
     report = _report(db, workspace_id)
     # Error syncs count in the total only; Beta, Epsilon and Tie are the failing ones.
@@ -134,7 +137,7 @@ def test_sync_health_counts_syncs_by_status_and_health(db: Database, workspace_i
 
 def test_window_includes_run_at_its_start_and_ignores_unfinished_and_cancelled(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     assert _entry(_report(db, workspace_id), ids["alpha"]) == {
         "sync_id": str(ids["alpha"]),
@@ -150,7 +153,7 @@ def test_window_includes_run_at_its_start_and_ignores_unfinished_and_cancelled(
     }
 
 
-def test_success_rate_rounds_half_up(db: Database, workspace_id: uuid.UUID):
+def test_success_rate_rounds_half_up(db: Database, workspace_id: uuid.UUID) -> None:
     ids = _build(db, workspace_id)
     beta = _entry(_report(db, workspace_id), ids["beta"])
     assert beta["success_rate"] == 0.88  # 7 / 8 = 0.875
@@ -159,7 +162,7 @@ def test_success_rate_rounds_half_up(db: Database, workspace_id: uuid.UUID):
     assert (beta["last_run_status"], beta["last_run_at"]) == ("cancelled", "2024-01-15T11:30:00Z")
 
 
-def test_sync_that_never_ran_has_nulls_and_zeros(db: Database, workspace_id: uuid.UUID):
+def test_sync_that_never_ran_has_nulls_and_zeros(db: Database, workspace_id: uuid.UUID) -> None:
     ids = _build(db, workspace_id)
     assert _entry(_report(db, workspace_id), ids["gamma"]) == {
         "sync_id": str(ids["gamma"]),
@@ -175,7 +178,9 @@ def test_sync_that_never_ran_has_nulls_and_zeros(db: Database, workspace_id: uui
     }
 
 
-def test_only_failed_runs_give_zero_success_and_no_duration(db: Database, workspace_id: uuid.UUID):
+def test_only_failed_runs_give_zero_success_and_no_duration(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     delta = _entry(_report(db, workspace_id), ids["delta"])
     assert delta["status"] == "error"
@@ -183,7 +188,9 @@ def test_only_failed_runs_give_zero_success_and_no_duration(db: Database, worksp
     assert (delta["avg_duration_seconds"], delta["total_rows_synced"]) == (None, 0)
 
 
-def test_failing_is_judged_on_latest_finished_run_of_any_age(db: Database, workspace_id: uuid.UUID):
+def test_failing_is_judged_on_latest_finished_run_of_any_age(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     report = _report(db, workspace_id)
     epsilon = _entry(report, ids["epsilon"])
@@ -198,14 +205,16 @@ def test_failing_is_judged_on_latest_finished_run_of_any_age(db: Database, works
     assert _entry(wide, ids["epsilon"])["total_runs"] == 1
 
 
-def test_runs_started_in_the_same_second_are_ordered_by_id(db: Database, workspace_id: uuid.UUID):
+def test_runs_started_in_the_same_second_are_ordered_by_id(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     tie = _entry(_report(db, workspace_id), ids["tie"])
     assert tie["last_run_status"] == "failed"
     assert (tie["total_runs"], tie["failed_runs"], tie["success_rate"]) == (2, 1, 0.5)
 
 
-def test_run_started_exactly_now_is_in_the_window(db: Database, workspace_id: uuid.UUID):
+def test_run_started_exactly_now_is_in_the_window(db: Database, workspace_id: uuid.UUID) -> None:
     ids = _build(db, workspace_id)
     entry = _entry(_report(db, workspace_id), ids["lower_alpha"])
     assert (entry["total_runs"], entry["success_rate"], entry["avg_duration_seconds"]) == (
@@ -218,7 +227,7 @@ def test_run_started_exactly_now_is_in_the_window(db: Database, workspace_id: uu
 
 def test_syncs_are_sorted_by_name_then_id_in_code_point_order(
     db: Database, workspace_id: uuid.UUID
-):
+) -> None:
     ids = _build(db, workspace_id)
     order = [entry["sync_id"] for entry in _report(db, workspace_id)["syncs"]]
     expected = ["alpha", "beta", "delta", "epsilon", "gamma", "same_1", "same_2", "tie"]
@@ -226,7 +235,9 @@ def test_syncs_are_sorted_by_name_then_id_in_code_point_order(
     assert order == [str(ids[name]) for name in [*expected, "lower_alpha"]]
 
 
-def test_one_day_window_counts_only_the_last_24_hours(db: Database, workspace_id: uuid.UUID):
+def test_one_day_window_counts_only_the_last_24_hours(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
     ids = _build(db, workspace_id)
     report = _report(db, workspace_id, days=1)  # from 2024-01-14 12:00:00
     beta = _entry(report, ids["beta"])
@@ -235,7 +246,7 @@ def test_one_day_window_counts_only_the_last_24_hours(db: Database, workspace_id
     assert _entry(report, ids["tie"])["total_runs"] == 0
 
 
-def test_empty_workspace_reports_zeros(db: Database, workspace_id: uuid.UUID):
+def test_empty_workspace_reports_zeros(db: Database, workspace_id: uuid.UUID) -> None:
     with db.session() as session, session.begin():
         _other_workspace(session)
     assert _report(db, workspace_id) == {

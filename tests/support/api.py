@@ -6,11 +6,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
+import httpx2  # what starlette's TestClient is built on (and so what it returns)
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from insights import auth, workspaces
 from insights.settings import Settings
+from insights.web.state import AppState
 from tests.support.databases import Database
 
 
@@ -39,20 +41,20 @@ class Api:
         key: str | None = None,
         headers: dict[str, str] | None = None,
         **kwargs: Any,
-    ) -> httpx.Response:
+    ) -> httpx2.Response:
         merged = {**self.headers(key), **(headers or {})}
         return self.client.request(method, self.base + path, headers=merged, **kwargs)
 
-    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
         return self.request("GET", path, **kwargs)
 
-    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+    def post(self, path: str, **kwargs: Any) -> httpx2.Response:
         return self.request("POST", path, **kwargs)
 
-    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+    def put(self, path: str, **kwargs: Any) -> httpx2.Response:
         return self.request("PUT", path, **kwargs)
 
-    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+    def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
         return self.request("DELETE", path, **kwargs)
 
     def create(self, kind: str, **fields: Any) -> dict[str, Any]:
@@ -84,3 +86,16 @@ def new_workspace_api(
         _, raw = auth.mint_key(session, ws.id, "admin", "admin")
         ws_id = ws.id
     return Api(client, ws_id, raw)
+
+
+def app_of(client: TestClient) -> FastAPI:
+    """The app a test client drives (TestClient types it as any ASGI app)."""
+    app = client.app
+    assert isinstance(app, FastAPI), app
+    return app
+
+
+def app_state(client: TestClient) -> AppState:
+    """What the client's app holds for its lifetime (set by create_app)."""
+    state: AppState = app_of(client).state.insights
+    return state

@@ -9,13 +9,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from insights import auth, workspaces
 from insights.app import create_app
 from insights.db import make_engine, make_sessionmakers, migrate
 from insights.settings import Settings
 from tests.support.dashboard import Seeded, seed_workspace
+
+if TYPE_CHECKING:  # Playwright is imported only by the browser tests that run
+    from playwright.sync_api import Browser, Locator, Page
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -90,7 +93,7 @@ def running_service(url: str) -> Iterator[Service]:
         thread.join(timeout=10)
 
 
-def signed_in(browser: Any, service: Service, **options: Any) -> Any:
+def signed_in(browser: Browser, service: Service, **options: Any) -> Page:
     """A new browser page, signed in through the form."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
     page = context.new_page()
@@ -101,7 +104,7 @@ def signed_in(browser: Any, service: Service, **options: Any) -> Any:
     return page
 
 
-def api_json(page: Any, service: Service, insight: str) -> Any:
+def api_json(page: Page, service: Service, insight: str) -> dict[str, Any]:
     """The JSON twin, fetched with the key (the page's cookie is not an API credential)."""
     headers = {
         "Authorization": f"Bearer {service.key}",
@@ -110,7 +113,8 @@ def api_json(page: Any, service: Service, insight: str) -> Any:
     path = f"/api/v1/workspaces/{service.workspace_id}/insights/{insight}"
     response = page.context.request.get(service.base + path, headers=headers)
     assert response.status == 200, response.text()
-    return response.json()
+    body: dict[str, Any] = response.json()
+    return body
 
 
 # Formats written out again here, so a template that shows another value cannot pass.
@@ -136,10 +140,17 @@ def duration(seconds: int | None) -> str:
     return f"{seconds // 3600}h {seconds % 3600 // 60:02d}m"
 
 
-def text(scope: Any, selector: str) -> str:
+def attribute(locator: Locator, name: str) -> str:
+    """An attribute the element must carry (Playwright gives None for a missing one)."""
+    value = locator.get_attribute(name)
+    assert value is not None, name
+    return value
+
+
+def text(scope: Page | Locator, selector: str) -> str:
     return str(scope.locator(selector).first.inner_text()).strip()
 
 
-def texts(scope: Any, selector: str) -> list[str]:
+def texts(scope: Page | Locator, selector: str) -> list[str]:
     """The text of every match, also of those in a closed <details>."""
     return [str(t).strip() for t in scope.locator(selector).all_text_contents()]

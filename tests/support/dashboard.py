@@ -7,10 +7,13 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
+import httpx2
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from insights.models import Model
+from tests.support.api import Api
 from tests.support.factories import (
     make_audience,
     make_audience_sync,
@@ -51,7 +54,7 @@ SYNC_PLAN = [
 ]
 
 
-def _catalog(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> Any:
+def _catalog(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> Model:
     """Sources, destinations, a loader with a run today; returns the model syncs read."""
     source = make_source(session, workspace_id, name="Snowflake")
     make_source(session, workspace_id, name="Replica", status="error")
@@ -171,7 +174,7 @@ def seed_workspace(
     return seeded
 
 
-def page(api: Any, suffix: str = "") -> str:
+def page(api: Api, suffix: str = "") -> str:
     """The path of a dashboard page of `api`'s workspace."""
     return f"/workspaces/{api.workspace_id}{suffix}"
 
@@ -180,11 +183,11 @@ def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
 
 
-def sign_in(client: Any, key: str, **form: str) -> Any:
+def sign_in(client: TestClient, key: str, **form: str) -> httpx2.Response:
     return client.post("/login", data={"api_key": key, **form}, follow_redirects=False)
 
 
-def set_cookie_header(response: Any) -> str:
+def set_cookie_header(response: httpx2.Response) -> str:
     headers = [v for k, v in response.headers.multi_items() if k.lower() == "set-cookie"]
     assert len(headers) == 1, headers
     return str(headers[0])

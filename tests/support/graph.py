@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import httpx
+import httpx2
 import pytest
 from fastapi import FastAPI
 
@@ -108,7 +108,7 @@ def body_for(template: str) -> dict[str, Any]:
 
 def call(
     api: Api, method: str, template: str, workspace_id: uuid.UUID, key: str, ids: dict[str, str]
-) -> httpx.Response:
+) -> httpx2.Response:
     """Call the route on `workspace_id` (as `api`'s client), its parameters filled from `ids`."""
     path = fill_path(template, workspace_id, ids)
     kwargs: dict[str, Any] = {"params": query_for(ids)}
