@@ -42,7 +42,7 @@ def _text(node: ast.expr) -> str | None:
         return node.value
     if isinstance(node, ast.JoinedStr):
         return "".join(
-            part.value if isinstance(part, ast.Constant) else "X" for part in node.values
+            str(part.value) if isinstance(part, ast.Constant) else "X" for part in node.values
         )
     return None
 

@@ -18,7 +18,7 @@ from insights.reports import (
 from insights.schemas.base import ResponseModel
 
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
-INSIGHTS = [
+INSIGHTS: list[type[ResponseModel]] = [
     sync_health.SyncHealthResponse,
     audience_trends.AudienceTrendsResponse,
     activation_coverage.ActivationCoverageResponse,

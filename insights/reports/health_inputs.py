@@ -119,8 +119,8 @@ def mean_durations(
         query = query.where(Sync.id.in_(sync_ids))
     means = {}
     for sync_id, text in session.execute(query):
-        total_seconds, count = text.split(":")
-        if int(count):
+        if text is not None:  # null: no run in the 30 days (the sum of nothing is null)
+            total_seconds, count = text.split(":")
             means[sync_id] = Fraction(int(Decimal(total_seconds)), int(count))
     return means
 

@@ -29,7 +29,7 @@ class duration_seconds(FunctionElement[int]):  # lowercase: it reads as an SQL f
 @compiles(duration_seconds)
 def _duration_postgresql(element: duration_seconds, compiler: SQLCompiler, **kw: Any) -> str:
     start, end = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"EXTRACT(EPOCH FROM ({end} - {start}))"
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS BIGINT)"
 
 
 @compiles(duration_seconds, "sqlite")
