@@ -87,6 +87,7 @@ def test_all_workspace_routes_are_covered_by_the_walk(client: TestClient) -> Non
         "run_id",
         "audience_id",
         "key_id",
+        "sync_id",  # insights/syncs/{sync_id}: filled with the walk's model sync
     }, params
 
 

@@ -4,9 +4,7 @@ run as a subprocess against both databases."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,17 +16,8 @@ from sqlalchemy import create_engine, inspect, select, text
 
 from insights.models import ApiKey, Base, Workspace
 from tests.support.api import Api
+from tests.support.cli import run_cli
 from tests.support.databases import Database
-
-INSIGHTS = str(Path(sys.executable).parent / "insights")
-
-
-def run_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("INSIGHTS_")}
-    env["INSIGHTS_DATABASE_URL"] = url
-    return subprocess.run(
-        [INSIGHTS, *args], env=env, capture_output=True, text=True, timeout=120, check=False
-    )
 
 
 def json_line(result: subprocess.CompletedProcess[str]) -> dict[str, Any]:

@@ -33,11 +33,11 @@ from insights.models import (
     AudienceEvaluation,
     LoaderRun,
     SyncRun,
-    Workspace,
     utcnow,
 )
 from insights.runs import check_timeline
 from insights.types import format_timestamp
+from insights.workspaces import get_workspace
 
 # Lines per batch insert (and per commit when not atomic).
 BATCH_LINES = 5_000
@@ -49,8 +49,7 @@ class Importer:
     """Takes the lines of one file, in order, inside the caller's transaction."""
 
     def __init__(self, session: Session, workspace_id: uuid.UUID) -> None:
-        if session.get(Workspace, workspace_id) is None:
-            raise ImportFailed("workspace", f"workspace {workspace_id} does not exist")
+        get_workspace(session, workspace_id)  # a 404's error for one that does not exist
         self.session, self.workspace_id = session, workspace_id
         self.report = ImportReport()
         self.parents = known_parents(session, workspace_id)

@@ -88,7 +88,7 @@ def fill_path(template: str, workspace_id: uuid.UUID, ids: dict[str, str]) -> st
 
 def query_for(ids: dict[str, str]) -> dict[str, str]:
     """Query parameters some routes need, naming the workspace's own objects."""
-    return {"audience_ids": ids["audiences"], "days": "7"}
+    return {"audience_ids": ids["audiences"], "sync_ids": ids["syncs"], "days": "7"}
 
 
 def body_for(template: str) -> dict[str, Any]:
