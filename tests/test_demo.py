@@ -17,7 +17,10 @@ from insights import members, workspaces
 from insights.demo import DEMO_NAME, ensure_demo
 from insights.demo.builder import build_demo
 from insights.models import ApiKey, Audience, AudienceEvaluation, Sync, SyncRun
+from insights.reports.audience_velocity import audience_velocity
 from insights.reports.sync_health import sync_health
+from insights.reports.sync_sla import sync_sla
+from insights.reports.sync_throughput import sync_throughput
 from tests.support.databases import Database
 
 NOW = datetime(2024, 6, 15, 14, 30, 5, tzinfo=UTC)
@@ -124,6 +127,32 @@ def test_demo_history_is_plausible(db: Database) -> None:
     assert high_value.issubset(buyers)
     churn, recent = segments["Churn Risk"], segments["Recent Buyers"]
     assert 0 < churn.intersection_cardinality(recent) < 0.1 * len(churn)
+
+
+def test_demo_exercises_the_observability_reports(db: Database) -> None:
+    """Syncs in every band, SLAs met and breached, a collapsed throughput, weekday and
+    hourly schedules, audiences whose evaluations know their churn."""
+    with db.session() as session, session.begin():
+        demo = ensure_demo(session, scale=0.5)  # 20 syncs: room for every role
+        health = sync_health(session, demo.workspace_id, days=7)
+        sla = sync_sla(session, demo.workspace_id, days=30)
+        throughput = sync_throughput(session, demo.workspace_id, days=30, sync_ids=None)
+        velocity = audience_velocity(session, demo.workspace_id, days=30, audience_ids=None)
+        schedules = set(
+            session.scalars(select(Sync.schedule).where(Sync.workspace_id == demo.workspace_id))
+        )
+    assert all(count > 0 for count in health.health_statuses.model_dump().values()), (
+        health.health_statuses
+    )
+    assert sla.syncs_met > 0 and sla.syncs_breached > 0
+    assert any(entry.degraded for entry in throughput.syncs)
+    assert "0 9 * * 1-5" in schedules
+    assert any(schedule and schedule.split()[1] == "*" for schedule in schedules)  # hourly
+    churning = [a for a in velocity.audiences if a.evaluations >= 10 and a.members_added]
+    assert len(churning) >= 5
+    hint = demo.hint("127.0.0.1", 8000)
+    for path in ("sync-duration", "sync-throughput", "sync-sla", "audience-velocity", "/syncs/"):
+        assert path in hint
 
 
 def test_demo_command_prints_a_read_key_and_reuses_the_workspace(

@@ -40,6 +40,8 @@ class DemoWorkspace:
     counts: dict[str, int]
     # Two audiences with member lists, for the overlap example of the hint.
     example_audiences: list[uuid.UUID]
+    # A sync with SLA targets, for the sync detail example of the hint.
+    example_sync: uuid.UUID | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -59,7 +61,13 @@ class DemoWorkspace:
             "audience-trends?days=30",
             "activation-coverage",
             f"audience-overlap?audience_ids={overlap}",
+            "sync-duration?days=30",
+            "sync-throughput?days=30",
+            "sync-sla?days=30",
+            "audience-velocity?days=30",
         ]
+        if self.example_sync is not None:
+            paths.append(f"syncs/{self.example_sync}?days=30")
         base = f"http://{host}:{port}/api/v1/workspaces/$WS/insights"
         headers = '-H "Authorization: Bearer $KEY" -H "X-Workspace-ID: $WS"'
         lines = [
@@ -89,7 +97,12 @@ def ensure_demo(
         .order_by(Audience.name.desc())
     )
     counts = demo_counts(session, workspace.id)
-    return DemoWorkspace(workspace.id, raw, created, counts, list(examples))
+    example_sync = session.scalars(
+        select(Sync.id)
+        .where(Sync.workspace_id == workspace.id, Sync.sla_freshness_minutes.is_not(None))
+        .order_by(Sync.name, Sync.id)
+    ).first()
+    return DemoWorkspace(workspace.id, raw, created, counts, list(examples), example_sync)
 
 
 def demo_counts(session: Session, workspace_id: uuid.UUID) -> dict[str, int]:

@@ -20,6 +20,7 @@ from insights.models import AudienceEvaluation
 
 Mask = NDArray[np.bool_]
 EVALUATION_TIME = time(6, 0)  # the platform re-evaluates audiences every morning
+CHURN_DAYS = 14  # the last days of an audience with members carry their own member lists
 
 
 @dataclass(frozen=True)
@@ -226,18 +227,22 @@ def record_members(
     mask: Mask,
     rng: np.random.Generator,
 ) -> list[int]:
-    """Yesterday's and today's member lists (today's is `mask`), then the older days'
-    sizes; returns every day's size, oldest first."""
-    today = universe[mask]
-    joined = rng.choice(today, size=int(today.size * rng.uniform(0.003, 0.02)), replace=False)
+    """The member lists of the last CHURN_DAYS days (today's is `mask`; each earlier one
+    has this audience's own churn undone), so every evaluation knows what it added and
+    removed; the older days as sizes only. Returns every day's size, oldest first."""
+    lists = [universe[mask]]
     outsiders = universe[~mask]
-    left_count = min(outsiders.size, int(today.size * rng.uniform(0.002, 0.015)))
-    left = rng.choice(outsiders, size=left_count, replace=False)
-    yesterday = np.concatenate([np.setdiff1d(today, joined, assume_unique=True), left])
-    older = size_history(int(yesterday.size), len(times) - 1, rng)[:-1]
-    record_history(session, workspace_id, audience_id, times[:-2], older, rng)
-    for moment, ids in ((times[-2], yesterday), (times[-1], today)):
+    churn = rng.uniform(0.002, 0.03)  # some audiences barely move, some churn daily
+    for _ in range(min(CHURN_DAYS, len(times)) - 1):
+        current = lists[0]
+        joined = rng.choice(current, size=int(current.size * churn), replace=False)
+        left_count = min(outsiders.size, int(current.size * churn * rng.uniform(0.5, 1.2)))
+        left = rng.choice(outsiders, size=left_count, replace=False)
+        lists.insert(0, np.concatenate([np.setdiff1d(current, joined, assume_unique=True), left]))
+    older = size_history(int(lists[0].size), len(times) - len(lists) + 1, rng)[:-1]
+    record_history(session, workspace_id, audience_id, times[: len(older)], older, rng)
+    for moment, ids in zip(times[len(older) :], lists, strict=True):
         record_member_evaluation(
             session, workspace_id, audience_id, moment, members.bitmap_from_ids(ids)
         )
-    return [*older, int(yesterday.size), int(today.size)]
+    return [*older, *(int(ids.size) for ids in lists)]

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy.orm import Session
 
+from insights.demo import roles
 from insights.demo.audiences import (
     SEGMENTS,
     customer_traits,
@@ -202,16 +203,17 @@ class DemoBuilder:
         ]
 
     def sync_history(self, syncs: list[Sync]) -> None:
-        """Give each sync a role (failing, error, paused, never ran, healthy) and its runs."""
+        """Give each sync a role (demo/roles.py), its schedule and targets, and its runs."""
         order = list(syncs)
         self.rng.shuffle(order)
         plans = []
         for sync, role in zip(order, sync_roles(len(order)), strict=True):
             _apply_role(sync, role, self)
-            hours = self.rng.choice(INTERVAL_HOURS)
-            sync.schedule = cron(hours, self.rng)
+            sync.schedule, hours = roles.schedule(role, self.rng)
+            for name, value in roles.sla_targets(role, hours, self.rng).items():
+                setattr(sync, name, value)
             if role != "never_ran":
-                plans.append(self.plan(sync, role, hours))
+                plans.append(roles.shape(self.plan(sync, role, hours), role, self.rng, self.zone))
         self.session.flush()
         self.runs(SyncRun, plans, "sync_id")
 

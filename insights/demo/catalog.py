@@ -51,8 +51,19 @@ LOADERS = (
     ("Kafka Orders Stream", "kafka"),
 )
 INTERVAL_HOURS = (1, 2, 3, 4, 4, 6, 6, 8, 12, 24)
-# Sync roles and their counts at scale 1; every other sync is active and healthy.
-ROLES = (("failing", 3), ("error", 2), ("paused", 5), ("never_ran", 2))
+# Sync roles and their counts at scale 1; every other sync is active and healthy. Together
+# they put syncs in every band of the health score (demo/builder.py says how).
+ROLES = (
+    ("failing", 3),
+    ("error", 2),
+    ("paused", 5),
+    ("never_ran", 2),
+    ("flaky", 3),
+    ("stale", 2),
+    ("slow", 2),
+    ("collapsed", 1),
+    ("weekdays", 2),
+)
 DEFAULTS = {
     "sources": 3,
     "models": 8,
@@ -94,6 +105,11 @@ def sync_roles(count: int) -> list[str]:
     return roles + ["healthy"] * (count - len(roles))
 
 
+WEEKDAY_CRON = "0 9 * * 1-5"  # the "weekdays" role: 09:00 local, Monday to Friday
+
+
 def cron(hours: int, rng: random.Random) -> str:
     minute = rng.randrange(60)
-    return f"{minute} {rng.randrange(24)} * * *" if hours >= 24 else f"{minute} */{hours} * * *"
+    if hours >= 24:
+        return f"{minute} {rng.randrange(24)} * * *"
+    return f"{minute} * * * *" if hours == 1 else f"{minute} */{hours} * * *"

@@ -7,7 +7,7 @@ import heapq
 import math
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -46,6 +46,11 @@ class RunPlan:
     failing_tail: int = 0  # the last runs are failures: the sync is failing now
     queued_at_end: bool = False
     errors: tuple[str, ...] = GENERIC_ERRORS
+    # The last run's duration and rows, as multiples of the usual: a sync that got slower,
+    # or whose throughput collapsed.
+    last_duration_factor: float = 1.0
+    last_rows_factor: float = 1.0
+    skip: Callable[[int], bool] | None = None  # slots (epoch seconds) with no run
 
 
 def epoch(value: datetime) -> int:
@@ -77,8 +82,9 @@ def _statuses(plan: RunPlan, rng: random.Random, count: int) -> list[str]:
 def _starts(plan: RunPlan, rng: random.Random) -> list[int]:
     phase = rng.randrange(plan.interval_seconds)
     first = plan.start + phase
+    slots = range(first, plan.end, plan.interval_seconds)
     # Schedulers start a little late, never early.
-    return [slot + rng.randrange(5, 120) for slot in range(first, plan.end, plan.interval_seconds)]
+    return [slot + rng.randrange(5, 120) for slot in slots if not (plan.skip and plan.skip(slot))]
 
 
 def _trigger(rng: random.Random) -> str:
@@ -117,16 +123,21 @@ def run_rows(
     starts = _starts(plan, rng)
     statuses = _statuses(plan, rng, len(starts))
     cap = plan.interval_seconds * 0.8  # a run ends before the next one is due
-    for started, status in zip(starts, statuses, strict=True):
+    for index, (started, status) in enumerate(zip(starts, statuses, strict=True)):
         duration = min(_lognormal(rng, plan.median_seconds, 0.45), cap)
         if status != "completed":
             duration *= rng.uniform(0.05, 0.7)
+        last = index == len(starts) - 1
+        if last:
+            duration *= plan.last_duration_factor
         finished = started + max(1, int(duration))
         if finished > now:
             status, finished_at = "running", None
         else:
             finished_at = at(finished)
         row = _row(plan, rng, workspace_id, parent_column, status, started, finished_at)
+        if last and plan.last_rows_factor != 1.0:
+            _scale_rows(row, plan.last_rows_factor)
         yield row
     if plan.queued_at_end:
         yield _row(plan, rng, workspace_id, parent_column, "queued", now - rng.randrange(60), None)
@@ -173,6 +184,12 @@ def _row(
     else:
         row.update(counts)
     return row
+
+
+def _scale_rows(row: dict[str, Any], factor: float) -> None:
+    for column in ("rows_processed", "rows_created", "rows_updated", "rows_deleted"):
+        if column in row:
+            row[column] = int(row[column] * factor)
 
 
 def _error(plan: RunPlan, rng: random.Random, status: str) -> str | None:
