@@ -1,11 +1,16 @@
-"""Insights endpoints over HTTP against a large workspace, beside the /healthz floor.
+"""Insights endpoints over HTTP against a large workspace, beside the /healthz floor and
+beside the same query without the newer work.
 
     python -m benchmarks.insights_bench --db sqlite|postgresql|both [--calls 50]
 
 Builds the workspace of benchmarks.bench_workspace in a fresh database (a temporary SQLite
 file, or a PostgreSQL database created on --pg-url and dropped after), starts the real
-service with uvicorn on a free port, and times each endpoint: median and p95 of --calls
-sequential requests after --warmup ones.
+service with uvicorn on a free port (with benchmarks.baseline_app's extra route), and times
+each endpoint: median and p95 of --calls sequential requests after --warmup ones. An
+endpoint with a baseline gets the ratio of its median to the baseline's, measured in the
+same run: sync-health with scores against the published sync-health alone, the section-8
+reports against the published sync-health over the same window (the same runs read), the
+sync detail against that sync's published entry, audience-velocity against audience-trends.
 """
 
 from __future__ import annotations
@@ -38,14 +43,31 @@ PG_ADMIN_URL = os.environ.get(
     "INSIGHTS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 # The app factory uvicorn serves; another one can be measured the same way.
-APP = os.environ.get("INSIGHTS_BENCH_APP", "insights.app:create_app")
-# path -> median target in ms
-ENDPOINTS = {
-    "summary": 50,
-    "activation-coverage": 50,
-    "sync-health?days=7": 150,
-    "audience-trends?days=30": 150,
-}
+APP = os.environ.get("INSIGHTS_BENCH_APP", "benchmarks.baseline_app:create_app")
+PUBLISHED = "bench/published-sync-health"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A path under /api/v1/workspaces/{id}/ ({sync} is a sync's ID), its target median
+    in ms, and the path of the same query without the newer work."""
+
+    path: str
+    target_ms: int | None = None
+    baseline: str | None = None
+
+
+ENDPOINTS = [
+    Endpoint("insights/summary", 50),
+    Endpoint("insights/activation-coverage", 50),
+    Endpoint("insights/sync-health?days=7", 150, f"{PUBLISHED}?days=7"),
+    Endpoint("insights/audience-trends?days=30", 150),
+    Endpoint("insights/sync-duration?days=30", 150, f"{PUBLISHED}?days=30"),
+    Endpoint("insights/sync-throughput?days=30", 150, f"{PUBLISHED}?days=30"),
+    Endpoint("insights/sync-sla?days=30", 150, f"{PUBLISHED}?days=30"),
+    Endpoint("insights/audience-velocity?days=30", 150, "insights/audience-trends?days=30"),
+    Endpoint("insights/syncs/{sync}?days=30", 100, f"{PUBLISHED}?days=30&sync_id={{sync}}"),
+]
 
 
 @dataclass
@@ -194,21 +216,52 @@ def run(kind: str, shape: Shape, args: argparse.Namespace) -> list[Timing]:
 def measure_all(
     client: httpx.Client, workspace_id: uuid.UUID, calls: int, warmup: int
 ) -> list[Timing]:
-    """Each endpoint, between two measurements of the /healthz floor."""
+    """Each endpoint and each baseline, between two measurements of the /healthz floor."""
+    prefix = f"/api/v1/workspaces/{workspace_id}/"
+    sync = client.get(prefix + "syncs", params={"status": "active"}).json()["data"][0]["id"]
+    paths = [e.path for e in ENDPOINTS] + sorted({e.baseline for e in ENDPOINTS if e.baseline})
     timings = [measure(client, "/healthz", calls, warmup)]
-    prefix = f"/api/v1/workspaces/{workspace_id}/insights/"
-    for path in ENDPOINTS:
-        timing = measure(client, prefix + path, calls, warmup)
+    for path in paths:
+        timing = measure(client, prefix + path.format(sync=sync), calls, warmup)
         timings.append(Timing(path, timing.median_ms, timing.p95_ms))
     timings.append(measure(client, "/healthz", calls, warmup))
     return timings
+
+
+def ratio_table(kind: str, timings: list[Timing]) -> str:
+    """The endpoints' medians and p95, as multiples of /healthz and of their baselines."""
+    by_path = {timing.path: timing for timing in timings}
+    floor = min(t.median_ms for t in timings if t.path == "/healthz")
+    lines = [
+        f"| {kind} | median ms | p95 ms | x /healthz | x baseline | target (median) |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    for endpoint in ENDPOINTS:
+        timing = by_path[endpoint.path]
+        base = by_path.get(endpoint.baseline or "")
+        ratio = f"{timing.median_ms / base.median_ms:.2f}" if base else ""
+        verdict = ""
+        if endpoint.target_ms is not None:
+            met = "ok" if timing.median_ms < endpoint.target_ms else "MISSED"
+            verdict = f"< {endpoint.target_ms} ms {met}"
+        lines.append(
+            f"| {endpoint.path} | {timing.median_ms:.1f} | {timing.p95_ms:.1f} | "
+            f"{timing.median_ms / floor:.1f} | {ratio} | {verdict} |"
+        )
+    for path in sorted({e.baseline for e in ENDPOINTS if e.baseline}):
+        timing = by_path[path]
+        lines.append(
+            f"| {path} (baseline) | {timing.median_ms:.1f} | {timing.p95_ms:.1f} | "
+            f"{timing.median_ms / floor:.1f} | 1 | |"
+        )
+    return "\n".join(lines)
 
 
 def table(
     kind: str, timings: list[Timing], targets: dict[str, int] | None = None, places: int = 1
 ) -> str:
     """A Markdown table of the timings, each median also as a multiple of /healthz's."""
-    targets = ENDPOINTS if targets is None else targets
+    targets = targets or {}
     floor = min(t.median_ms for t in timings if t.path == "/healthz")
     lines = [
         f"| {kind} | median ms | p95 ms | x /healthz | target (median) |",
@@ -247,7 +300,7 @@ def main() -> None:
     if args.url:
         kinds = ("sqlite" if args.url.startswith("sqlite") else "postgresql",)
     for kind in kinds:
-        print(table(kind, run(kind, shape, args)) + "\n", flush=True)
+        print(ratio_table(kind, run(kind, shape, args)) + "\n", flush=True)
 
 
 if __name__ == "__main__":
