@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     DateTime,
@@ -15,10 +17,12 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    Numeric,
     String,
     Text,
     TypeDecorator,
     Uuid,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -309,3 +313,94 @@ class MemberKey(Base):
         String(256).with_variant(String(256, collation="C"), "postgresql"), primary_key=True
     )
     member_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class AlertRule(Base):
+    """What to watch (a condition over syncs or audiences) and whom to tell (a webhook or a
+    Slack incoming webhook). The channel's secret is stored to sign with; it is never shown."""
+
+    __tablename__ = "alert_rules"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "created_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(255))
+    condition: Mapped[str] = mapped_column(String(32))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric(14, 4), nullable=True)
+    sync_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    audience_ids: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    channel_type: Mapped[str] = mapped_column(String(16))
+    channel_url: Mapped[str] = mapped_column(String(2048))
+    channel_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alert(Base):
+    """One stretch of a rule's condition being true for one subject: opened when it turned
+    true, resolved when it turned false. At most one is firing per (rule, subject): the
+    partial unique index refuses a second, whatever two processes do at once."""
+
+    __tablename__ = "alerts"
+    # No foreign key to the rule: a deleted rule's alerts stay, resolved, with its name.
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+        Index(None, "workspace_id", "opened_at"),
+        Index(None, "workspace_id", "rule_id", "state"),
+        Index(
+            "uq_alerts_firing",
+            "workspace_id",
+            "rule_id",
+            "subject_id",
+            unique=True,
+            sqlite_where=text("state = 'firing'"),
+            postgresql_where=text("state = 'firing'"),
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    rule_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    rule_name: Mapped[str] = mapped_column(String(255))
+    condition: Mapped[str] = mapped_column(String(32))
+    subject_type: Mapped[str] = mapped_column(String(16))
+    subject_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    subject_name: Mapped[str] = mapped_column(String(255))
+    state: Mapped[str] = mapped_column(String(16), default="firing")
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class AlertNotification(Base):
+    """The outbox: a notification to send, written in the transaction that changed the
+    alert, with the body and the channel as they were then. A worker claims it for a
+    while (`locked_until`), so a delivery in flight when a process stops is sent again."""
+
+    __tablename__ = "alert_notifications"
+    __table_args__ = (
+        _ws_fk(["alert_id"], "alerts", ondelete="CASCADE"),
+        Index(None, "workspace_id", "alert_id", "created_at"),
+        Index(None, "status", "next_attempt_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    alert_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    event: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    channel_type: Mapped[str] = mapped_column(String(16))
+    channel_url: Mapped[str] = mapped_column(String(2048))
+    channel_secret: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -57,6 +57,29 @@ class Settings(BaseSettings):
     )
     session_max_age_seconds: int = Field(8 * 3600, ge=60, description="dashboard session lifetime")
     log_level: str = Field("info", description="uvicorn's log level")
+    alert_interval_seconds: int = Field(
+        60,
+        ge=1,
+        description="how often `insights serve` re-evaluates every alert rule (for what time "
+        "alone changes: staleness, the 7-day windows)",
+    )
+    alert_worker: bool = Field(
+        True,
+        description="run the periodic alert pass and the notification worker inside "
+        "`insights serve` (`false`: leave them to `insights alerts evaluate|deliver`)",
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="let alert channels point at loopback, private, link-local or unspecified "
+        "addresses (refused by default, at save and at send time)",
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="where people reach the dashboard: the links in Slack notifications",
+    )
+    metrics_token: str | None = Field(
+        None, description="when set, `/metrics` requires `Authorization: Bearer <token>`"
+    )
     db_pool_size: int = Field(
         10, ge=1, description="PostgreSQL connections per process (as many again may overflow)"
     )

@@ -70,7 +70,9 @@ def sync_detail(
         start,
         now,
     )
-    sla = sync_sla(session, workspace_id, days=days, now=now, sync_id=sync_id).syncs
+    sla = sync_sla(
+        session, workspace_id, days=days, now=now, sync_ids=[sync_id], include_paused=True
+    ).syncs
     return SyncDetailResponse(
         **health.entry.model_dump(),
         sync_kind=SYNC_KINDS[health.row.kind],

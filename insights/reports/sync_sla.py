@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
 from insights.models import Sync, SyncRun
@@ -113,13 +113,17 @@ def sync_sla(
     *,
     days: int,
     now: dt.datetime | None = None,
-    sync_id: uuid.UUID | None = None,
+    sync_ids: list[uuid.UUID] | None = None,
+    include_paused: bool = False,
 ) -> SyncSlaResponse:
-    """Every sync that is not paused and has a target, by name then ID; with `sync_id`,
-    that sync alone if it has a target (paused or not: its detail page shows it)."""
+    """Every sync that is not paused and has a target, by name then ID (of `sync_ids`
+    only, if given; paused ones too if asked: a sync's detail page shows its SLA)."""
     now = score_moment(now)
     start = window_start(now, days)
-    syncs = by_name(session.execute(_syncs_query(workspace_id, start, sync_id)))
+    query = _syncs_query(workspace_id, start, include_paused)
+    if sync_ids is not None:
+        query = query.where(Sync.id.in_(sync_ids))
+    syncs = by_name(session.execute(query))
     completions = _completions(session, workspace_id, syncs, start, now)
     entries = [_entry(row, completions.get(row.id), start, now) for row in syncs]
     breached = sum(1 for entry in entries if entry.state == "breached")
@@ -131,7 +135,7 @@ def sync_sla(
     )
 
 
-def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, sync_id: uuid.UUID | None) -> Any:
+def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, include_paused: bool) -> Any:
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     counted = _runs_of_sync(SyncRun.status == "completed", SyncRun.started_at >= start)
     over = case((duration > Sync.sla_duration_seconds, 1), else_=0)
@@ -145,7 +149,7 @@ def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, sync_id: uuid.UUID
         *score_probe_columns(),
     ).where(
         Sync.workspace_id == workspace_id,
-        Sync.status != "paused" if sync_id is None else Sync.id == sync_id,
+        true() if include_paused else Sync.status != "paused",
         or_(Sync.sla_freshness_minutes.is_not(None), Sync.sla_duration_seconds.is_not(None)),
     )
 
