@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
+from insights import alerts
 from insights.auth import Principal, authenticate, needs_touch, touch_key
 from insights.concurrency import run_blocking
 from insights.db import transaction
@@ -34,6 +35,9 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
 def _session(request: Request) -> Iterator[Session]:
     with transaction(_session_factory(request)) as session:
         yield session
+    # After the commit: what the write changed is evaluated against the alert rules now,
+    # so a failed run is alerted within the request that reported it.
+    alerts.evaluate_after_write(app_state(request).write, session)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit

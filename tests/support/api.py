@@ -73,7 +73,12 @@ class Api:
 
 def make_settings(db: Database, **overrides: Any) -> Settings:
     """Settings for an app on this test database; rate limits off unless asked for."""
-    values = {"database_url": db.url, "rate_limit_per_minute": 0, "rate_limit_per_second": 0}
+    values = {
+        "database_url": db.url,
+        "rate_limit_per_minute": 0,
+        "rate_limit_per_second": 0,
+        "alert_worker": False,  # tests that want the worker ask for it
+    }
     return Settings(**{**values, **overrides})
 
 
