@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop.set()
         if worker is not None:
             await worker
+        state.alert_queue.close()  # evaluates what the last writes left
         if state.parallel_reads is not None:
             state.parallel_reads.dispose()
         state.engine.dispose()
@@ -86,4 +87,5 @@ def _build_state(settings: Settings) -> AppState:
     limiter = make_rate_limiter(
         settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_per_second
     )
-    return AppState(settings, engine, read, write, limiter, caches, parallel)
+    queue = alerts.EvaluationQueue(write)
+    return AppState(settings, engine, read, write, limiter, caches, queue, parallel)

@@ -57,6 +57,7 @@ def _state(api: Api) -> AppState:
 
 
 def deliver(api: Api, allow_private: bool = True) -> dict[str, int]:
+    api.settle_alerts()
     state = _state(api)
     delivery = alerts.Delivery(state.write, "https://insights.test", allow_private)
     return asyncio.run(delivery.round())
@@ -95,17 +96,21 @@ def _rule(api: Api, url: str, condition: str = "sync_failed", **fields: Any) -> 
     response = api.post("/alert-rules", json=body)
     assert response.status_code == 201, response.text
     rule: dict[str, Any] = response.json()
+    api.settle_alerts()
     return rule
 
 
 def _alerts(api: Api, **params: str) -> list[dict[str, Any]]:
+    api.settle_alerts()
     response = api.get("/alerts", params=params)
     assert response.status_code == 200, response.text
     data: list[dict[str, Any]] = response.json()["data"]
     return data
 
 
-def _notifications(db: Database) -> list[AlertNotification]:
+def _notifications(db: Database, api: Api | None = None) -> list[AlertNotification]:
+    if api is not None:
+        api.settle_alerts()
     with db.session() as session:
         return list(
             session.scalars(select(AlertNotification).order_by(AlertNotification.created_at))
@@ -140,7 +145,7 @@ def test_a_failing_sync_fires_once_and_resolves_once(
         "started_at": failed["started_at"],
     }
     _run(hook_api, sync["id"], "failed", minutes_ago=8)  # still failing: nothing new
-    assert len(_alerts(hook_api)) == 1 and len(_notifications(db)) == 1
+    assert len(_alerts(hook_api)) == 1 and len(_notifications(db, hook_api)) == 1
     _run(hook_api, sync["id"], "running", minutes_ago=1)  # not finished: no change
     assert len(_alerts(hook_api, state="firing")) == 1
     _run(hook_api, sync["id"], "completed", minutes_ago=6)  # recovered
@@ -262,6 +267,7 @@ def test_queued_and_in_flight_notifications_survive_a_restart(
         _rule(api, receiver.url)
         _run(api, one["id"], "failed")
         _run(api, two["id"], "failed")
+        api.settle_alerts()
         # One of them was being sent when the process stopped: claimed, never finished.
         with transaction(_state(api).write) as session:
             [in_flight] = outbox.claim(session, 1)
@@ -291,15 +297,15 @@ def test_disabling_or_deleting_a_rule_resolves_its_alerts_without_notifying(
     assert _alerts(hook_api, state="firing") == []
     _run(hook_api, sync["id"], "failed", minutes_ago=2)  # a disabled rule does not watch
     assert _alerts(hook_api, state="firing") == []
-    assert len(_notifications(db)) == 1  # the firing one only
+    assert len(_notifications(db, hook_api)) == 1  # the firing one only
     hook_api.put(f"/alert-rules/{rule['id']}", json={"enabled": True})  # fires again at once
     firing = _alerts(hook_api, state="firing")
-    assert len(firing) == 1 and len(_notifications(db)) == 2
+    assert len(firing) == 1 and len(_notifications(db, hook_api)) == 2
     assert hook_api.delete(f"/alert-rules/{rule['id']}").status_code == 204
     assert _alerts(hook_api, state="firing") == []
     kept = _alerts(hook_api, rule_id=rule["id"])
     assert len(kept) == 2 and {a["rule_name"] for a in kept} == {"sync_failed rule"}
-    assert len(_notifications(db)) == 2
+    assert len(_notifications(db, hook_api)) == 2
     assert hook_api.get(f"/alert-rules/{rule['id']}").status_code == 404
 
 
@@ -532,7 +538,7 @@ def test_two_processes_evaluating_at_once_open_one_alert(
         ]
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(Alert)) == 1
-    assert [n.event for n in _notifications(db)] == ["alert.firing", "alert.resolved"]
+    assert [n.event for n in _notifications(db, hook_api)] == ["alert.firing", "alert.resolved"]
 
 
 def test_the_cli_delivers_what_is_queued(db: Database, hook_api: Api, receiver: Receiver) -> None:
@@ -576,4 +582,4 @@ def test_many_threads_evaluating_at_once_open_one_alert_each(
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(opened, reverse=True)[:1] != [0] and sum(opened) == 3
-    assert len(_alerts(hook_api, state="firing")) == 3 and len(_notifications(db)) == 3
+    assert len(_alerts(hook_api, state="firing")) == 3 and len(_notifications(db, hook_api)) == 3

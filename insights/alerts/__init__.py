@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from insights.alerts.engine import Delivery, evaluate_all, evaluate_scope, pass_lock
 from insights.alerts.evaluate import Changes, Scope
+from insights.alerts.queue import EvaluationQueue
 from insights.alerts.tracking import TRACK, changed_scopes, forget
 from insights.alerts.worker import periodic_pass, run_worker
 
@@ -17,15 +18,24 @@ __all__ = [
     "TRACK",
     "Changes",
     "Delivery",
+    "EvaluationQueue",
     "Scope",
     "evaluate_after_write",
     "evaluate_all",
     "pass_lock",
     "periodic_pass",
+    "queue_after_write",
     "run_worker",
 ]
 
 log = logging.getLogger("insights.alerts")
+
+
+def queue_after_write(queue: EvaluationQueue, session: Session) -> None:
+    """Hands what the committed `session` touched to the process's evaluation queue."""
+    scopes = changed_scopes(session)
+    forget(session)
+    queue.submit(scopes)
 
 
 def evaluate_after_write(write: sessionmaker[Session], session: Session) -> None:

@@ -112,8 +112,9 @@ def _evaluate(
     firing = _firing(session, workspace_id, rules, syncs, audiences)
     changes = Changes()
     by_id = {rule.id: rule for rule in rules}
-    for key, alert in firing.items():
+    for key, alert_id in firing.items():
         if key not in holding:
+            alert = session.get_one(Alert, (workspace_id, alert_id))
             alert.state, alert.resolved_at = "resolved", now
             outbox.enqueue(session, by_id[alert.rule_id], alert, "alert.resolved")
             changes.resolved += 1
@@ -158,16 +159,17 @@ def _firing(
     rules: list[AlertRule],
     syncs: set[uuid.UUID] | None,
     audiences: set[uuid.UUID] | None,
-) -> dict[tuple[uuid.UUID, uuid.UUID], Alert]:
-    """The firing alerts of these rules on the subjects in scope, by (rule, subject)."""
-    query = select(Alert).where(
+) -> dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID]:
+    """The IDs of the firing alerts of these rules on the subjects in scope, by (rule,
+    subject): only those that resolve are loaded whole."""
+    query = select(Alert.rule_id, Alert.subject_id, Alert.id).where(
         Alert.workspace_id == workspace_id,
         Alert.state == "firing",
         Alert.rule_id.in_([rule.id for rule in rules]),
     )
     if syncs is not None or audiences is not None:
         query = query.where(Alert.subject_id.in_(sorted((syncs or set()) | (audiences or set()))))
-    return {(alert.rule_id, alert.subject_id): alert for alert in session.scalars(query)}
+    return {(row.rule_id, row.subject_id): row.id for row in session.execute(query)}
 
 
 def _open(

@@ -35,9 +35,9 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
 def _session(request: Request) -> Iterator[Session]:
     with transaction(_session_factory(request)) as session:
         yield session
-    # After the commit: what the write changed is evaluated against the alert rules now,
-    # so a failed run is alerted within the request that reported it.
-    alerts.evaluate_after_write(app_state(request).write, session)
+    # After the commit: what the write changed goes to the alert evaluation, which runs
+    # off the request (insights.alerts.queue), so that a write costs the same with rules.
+    alerts.queue_after_write(app_state(request).alert_queue, session)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit

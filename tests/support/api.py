@@ -64,6 +64,11 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
+    def settle_alerts(self) -> None:
+        """Waits until the alert evaluations the writes so far left behind are done."""
+        state: AppState = self.client.app.state.insights  # type: ignore[attr-defined]
+        assert state.alert_queue.wait_idle(timeout=60), "alert evaluation did not finish"
+
     def new_key(self, scope: str) -> str:
         response = self.post("/api-keys", json={"name": f"{scope} key", "scope": scope})
         assert response.status_code == 201, response.text

@@ -67,6 +67,7 @@ def build_graph(api: Api) -> dict[str, str]:
     )
     assert response.status_code == 201, response.text
     ids["syncs/failed-run"] = response.json()["id"]
+    api.settle_alerts()  # the alert opens just after the write, off the request
     ids["alerts"] = api.get("/alerts").json()["data"][0]["id"]
     return ids
 
