@@ -45,9 +45,13 @@ class Service:
     def pages(self) -> dict[str, str]:
         trio = ",".join(str(i) for i in self.seeded.with_members()[:3])
         five = ",".join(str(i) for i in self.seeded.with_members())
+        syncs = self.seeded.syncs
         return {
             "overview": "",
             "sync-health": "/sync-health?days=7",
+            "sync-detail": f"/syncs/{syncs['Products to Google Ads']}?days=30",
+            "sync-detail-sla": f"/syncs/{syncs['Invoices to Salesforce']}?days=30",
+            "sync-sla": "/sync-sla?days=30",
             "audience-trends": "/audience-trends?days=30",
             "activation-coverage": "/activation-coverage",
             "audience-overlap-venn": f"/audience-overlap?audience_ids={trio}",
