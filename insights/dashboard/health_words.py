@@ -96,10 +96,15 @@ def latency_words(inputs: HealthInputsRead) -> tuple[str, str]:
     if latest is None:
         return "No run has completed, so there is no duration to judge.", "No completed run: 0."
     took = f"The latest completed run took {duration(latest)}"
-    if not mean:
+    if mean is None:
         return (
             f"{took}; no completed run in the 30 days before it to compare with.",
             f"Nothing to compare with: {PART_POINTS} points.",
+        )
+    if mean == 0:
+        return (
+            f"{took}; the completed runs of the 30 days before it took 0 s.",
+            f"No usual duration to compare with: {PART_POINTS} points.",
         )
     usual = duration(round(mean))
     ratio = f"{latest / mean:.1f}{TIMES}"
@@ -119,11 +124,7 @@ def freshness_words(
             f"{last}; {plan}, so there is no expected interval.",
             f"A completed run exists: {PART_POINTS} points.",
         )
-    source = (
-        f"SLA target: every {span(interval)}"
-        if sla_freshness_minutes is not None
-        else f"schedule {schedule}"
-    )
+    source = "the SLA target" if sla_freshness_minutes is not None else f"schedule {schedule}"
     return (
         f"{last}; expected every {span(interval)} ({source}).",
         f"Within one interval: {PART_POINTS} points; none at three intervals.",
