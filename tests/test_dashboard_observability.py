@@ -156,6 +156,18 @@ def test_the_band_filter_keeps_the_syncs_of_that_band(
     assert f'<option value="{band}" selected>' in html
 
 
+def test_overview_failing_syncs_link_to_their_detail_pages(
+    client: TestClient, api: Api, seeded: Seeded
+) -> None:
+    html = html_of(client, api, "")
+    linked = re.findall(rf'href="/workspaces/{api.workspace_id}/syncs/([^"]+)"', html)
+    assert sorted(linked) == sorted(
+        str(seeded.syncs[name]) for name in ("Orders to Google Ads", "Events to Salesforce")
+    )
+    for sync_id in linked:
+        html_of(client, api, f"/syncs/{sync_id}")
+
+
 # --- the sync detail page ------------------------------------------------------------------
 
 
