@@ -14,7 +14,15 @@ from tests.support.api import Api, make_settings
 from tests.support.dashboard import Seeded, bearer, fields, page, seed_workspace, sign_in
 from tests.support.databases import Database
 
-PAGES = ("", "/sync-health", "/audience-trends", "/activation-coverage", "/audience-overlap")
+PAGES = (
+    "",
+    "/sync-health",
+    "/sync-sla",
+    "/audience-trends",
+    "/activation-coverage",
+    "/audience-overlap",
+    "/alerts",
+)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from insights.auth import authenticate
 from insights.dashboard import views
+from insights.dashboard.alerts import alerts_page, firing_count
 from insights.dashboard.auth import (
     Sessions,
     Viewer,
@@ -38,6 +39,7 @@ NAV = (
     ("/audience-trends", "Audience trends"),
     ("/activation-coverage", "Activation coverage"),
     ("/audience-overlap", "Audience overlap"),
+    ("/alerts", "Alerts"),
 )
 # Where errors are answered with the HTML error page (the rest of the service speaks JSON).
 PAGE_PATHS = ("/workspaces/", "/login", "/logout")
@@ -83,7 +85,12 @@ def page(
     with the message under the error's own status (other errors go to error_page)."""
     viewer = view_workspace(request, session, raw_workspace_id)
     request.state.viewer = viewer
-    base = {"viewer": viewer, "nav": NAV, "section": template.removesuffix(".html")}
+    base = {
+        "viewer": viewer,
+        "nav": NAV,
+        "section": template.removesuffix(".html"),
+        "firing_alerts": firing_count(session, viewer.workspace.id),
+    }
     try:
         return render(request, template, {**base, **build(viewer)})
     except InsightsError as exc:
@@ -162,6 +169,17 @@ def show_sync_sla(
         "sync_sla.html",
         lambda v: views.sync_sla_page(session, v.workspace.id, days),
         lambda v: {"form_days": days},
+    )
+
+
+@router.get("/workspaces/{workspace_id}/alerts")
+def show_alerts(request: Request, session: SessionDep, workspace_id: str) -> Response:
+    return page(
+        request,
+        session,
+        workspace_id,
+        "alerts.html",
+        lambda v: alerts_page(session, v.workspace.id),
     )
 
 

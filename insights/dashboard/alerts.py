@@ -1,0 +1,72 @@
+"""The Alerts page (contract 9 on the dashboard): the rules with their state, the firing
+alerts with what made them fire, recent alerts, and recent deliveries with their failures;
+and the firing count every page shows in its header."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from insights.alerts import rules
+from insights.alerts.outbox import alert_body
+from insights.models import Alert, AlertNotification, AlertRule
+
+RECENT = 20
+
+
+def firing_count(session: Session, workspace_id: uuid.UUID) -> int:
+    query = select(func.count()).where(Alert.workspace_id == workspace_id, Alert.state == "firing")
+    return int(session.scalar(query) or 0)
+
+
+def alerts_page(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+    firing_by_rule: dict[uuid.UUID, int] = {
+        rule_id: int(count)
+        for rule_id, count in session.execute(
+            select(Alert.rule_id, func.count())
+            .where(Alert.workspace_id == workspace_id, Alert.state == "firing")
+            .group_by(Alert.rule_id)
+        )
+    }
+    stored = session.scalars(
+        select(AlertRule)
+        .where(AlertRule.workspace_id == workspace_id)
+        .order_by(AlertRule.name, AlertRule.id)
+    )
+    rule_rows = [
+        {
+            "rule": rules.read(rule),
+            "host": urlsplit(rule.channel_url).hostname or "",
+            "firing": int(firing_by_rule.get(rule.id, 0)),
+        }
+        for rule in stored
+    ]
+    base = select(Alert).where(Alert.workspace_id == workspace_id)
+    newest = (Alert.opened_at.desc(), Alert.id)
+    firing = session.scalars(base.where(Alert.state == "firing").order_by(*newest)).all()
+    resolved = session.scalars(
+        base.where(Alert.state == "resolved").order_by(*newest).limit(RECENT)
+    ).all()
+    names = {alert.id: alert.subject_name for alert in session.scalars(base)}
+    deliveries = session.scalars(
+        select(AlertNotification)
+        .where(AlertNotification.workspace_id == workspace_id)
+        .order_by(AlertNotification.created_at.desc(), AlertNotification.id)
+        .limit(RECENT)
+    ).all()
+    return {
+        "rules": rule_rows,
+        "firing": [alert_body(alert) for alert in firing],
+        "resolved": [alert_body(alert) for alert in resolved],
+        "deliveries": [
+            {"row": row, "subject_name": names.get(row.alert_id, "")} for row in deliveries
+        ],
+        "api_urls": [
+            f"/api/v1/workspaces/{workspace_id}/alert-rules",
+            f"/api/v1/workspaces/{workspace_id}/alerts?state=firing",
+        ],
+    }
