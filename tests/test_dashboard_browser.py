@@ -242,7 +242,7 @@ def test_nav_links_are_reachable_by_tab_with_a_visible_focus_ring(
             break
     assert reached == labels
     page.keyboard.press("Enter")  # on the last tab
-    page.wait_for_url(re.compile(r".*/audience-overlap$"))
+    page.wait_for_url(re.compile(r".*/alerts$"))
     page.context.close()
 
 
@@ -303,3 +303,25 @@ def test_signing_out_ends_the_session(browser: Browser, service: Service) -> Non
     page.goto(service.url())
     assert page.url.startswith(f"{service.base}/login")
     page.context.close()
+
+
+def test_the_alerts_page_shows_the_firing_alerts_and_the_header_count(
+    browser: Browser, service: Service
+) -> None:
+    page = signed_in(browser, service)
+    page.goto(service.url("/alerts"))
+    headers = {
+        "Authorization": f"Bearer {service.key}",
+        "X-Workspace-ID": str(service.workspace_id),
+    }
+    path = f"/api/v1/workspaces/{service.workspace_id}/alerts?state=firing&page_size=100"
+    firing = page.context.request.get(service.base + path, headers=headers).json()["data"]
+    assert firing, "the seeded rules open alerts"
+    shown = page.locator("#firing-table tbody tr").evaluate_all(
+        "rows => rows.map(r => r.dataset.alertId)"
+    )
+    assert sorted(shown) == sorted(a["id"] for a in firing)
+    page.goto(service.url("/sync-health"))
+    assert page.locator("#firing-count").get_attribute("data-value") == str(len(firing))
+    page.goto(service.url("/alerts"))
+    assert page.locator("#read-only-rules").is_visible()  # the browser's key reads only

@@ -8,14 +8,25 @@ import uuid
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights.alerts import rules
 from insights.alerts.outbox import alert_body
+from insights.errors import BadRequest
 from insights.models import Alert, AlertNotification, AlertRule
+from insights.schemas.alerts import AlertRuleCreate
+from insights.validation import describe_validation_error
 
 RECENT = 20
+CONDITIONS = (
+    ("sync_failed", "A sync's latest finished run failed"),
+    ("health_below", "A sync's health score is below the threshold (1-100)"),
+    ("sla_breached", "A sync breaches its SLA"),
+    ("throughput_degraded", "A sync's latest rate fell below half its 7-day baseline"),
+    ("audience_size_change", "An audience's size changed by more than the threshold (%)"),
+)
 
 
 def firing_count(session: Session, workspace_id: uuid.UUID) -> int:
@@ -23,7 +34,7 @@ def firing_count(session: Session, workspace_id: uuid.UUID) -> int:
     return int(session.scalar(query) or 0)
 
 
-def alerts_page(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+def alerts_page(session: Session, workspace_id: uuid.UUID, can_write: bool) -> dict[str, Any]:
     firing_by_rule: dict[uuid.UUID, int] = {
         rule_id: int(count)
         for rule_id, count in session.execute(
@@ -59,6 +70,7 @@ def alerts_page(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
         .limit(RECENT)
     ).all()
     return {
+        "can_write": can_write,
         "rules": rule_rows,
         "firing": [alert_body(alert) for alert in firing],
         "resolved": [alert_body(alert) for alert in resolved],
@@ -70,3 +82,22 @@ def alerts_page(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
             f"/api/v1/workspaces/{workspace_id}/alerts?state=firing",
         ],
     }
+
+
+def rule_from_form(form: dict[str, str]) -> AlertRuleCreate:
+    """The rule a dashboard form describes; a 400 in the service's voice if it cannot be."""
+    threshold = form.get("threshold", "").strip()
+    channel: dict[str, Any] = {"type": form.get("channel_type", ""), "url": form.get("url", "")}
+    secret = form.get("secret", "")
+    if secret and channel["type"] == "webhook":
+        channel["secret"] = secret
+    values: dict[str, Any] = {
+        "name": form.get("name", "").strip(),
+        "condition": form.get("condition", ""),
+        "threshold": threshold or None,
+        "channel": channel,
+    }
+    try:
+        return AlertRuleCreate.model_validate(values)
+    except ValidationError as exc:
+        raise BadRequest(describe_validation_error(exc.errors())) from None

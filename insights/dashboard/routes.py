@@ -9,10 +9,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.orm import Session
 
+from insights.alerts import rules
 from insights.auth import authenticate
 from insights.dashboard import views
-from insights.dashboard.alerts import alerts_page, firing_count
+from insights.dashboard.alerts import CONDITIONS, alerts_page, firing_count, rule_from_form
 from insights.dashboard.auth import (
     Sessions,
     Viewer,
@@ -26,9 +28,12 @@ from insights.dashboard.auth import (
 from insights.dashboard.overlap import audience_overlap_page, overlap_form
 from insights.dashboard.sync_detail import sync_detail_form, sync_detail_page
 from insights.dashboard.templating import STATIC_DIR, render, warm_templates
-from insights.errors import Forbidden, InsightsError, LoginRequired, Unauthorized
+from insights.errors import BadRequest, Forbidden, InsightsError, LoginRequired, Unauthorized
+from insights.schemas.alerts import AlertRuleUpdate
 from insights.settings import Settings
+from insights.types import parse_uuid
 from insights.web.deps import SessionDep
+from insights.web.state import app_state
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,6 +70,17 @@ def error_page(request: Request, error: InsightsError) -> Response:
     return render(request, "error.html", context, error.status_code, error.headers)
 
 
+def _base_context(session: Session, viewer: Viewer, template: str) -> dict[str, Any]:
+    """What every page shows: who is looking, the tabs, and the count of firing alerts."""
+    return {
+        "viewer": viewer,
+        "nav": NAV,
+        "section": template.removesuffix(".html"),
+        "firing_alerts": firing_count(session, viewer.workspace.id),
+        "conditions": CONDITIONS,
+    }
+
+
 def _login_redirect(request: Request, session_ended: bool) -> Response:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     response = RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
@@ -85,12 +101,7 @@ def page(
     with the message under the error's own status (other errors go to error_page)."""
     viewer = view_workspace(request, session, raw_workspace_id)
     request.state.viewer = viewer
-    base = {
-        "viewer": viewer,
-        "nav": NAV,
-        "section": template.removesuffix(".html"),
-        "firing_alerts": firing_count(session, viewer.workspace.id),
-    }
+    base = _base_context(session, viewer, template)
     try:
         return render(request, template, {**base, **build(viewer)})
     except InsightsError as exc:
@@ -179,8 +190,81 @@ def show_alerts(request: Request, session: SessionDep, workspace_id: str) -> Res
         session,
         workspace_id,
         "alerts.html",
-        lambda v: alerts_page(session, v.workspace.id),
+        lambda v: alerts_page(session, v.workspace.id, v.principal.allows("write")),
     )
+
+
+FormText = Annotated[str, Form()]
+
+
+@router.post("/workspaces/{workspace_id}/alerts/rules")
+def create_alert_rule(
+    request: Request,
+    session: SessionDep,
+    workspace_id: str,
+    name: FormText = "",
+    condition: FormText = "",
+    threshold: FormText = "",
+    channel_type: FormText = "",
+    url: FormText = "",
+    secret: FormText = "",
+) -> Response:
+    """A rule from the page's form (a write key's session); a refused one shows the page
+    again with the message and what was typed (never the secret)."""
+    viewer = _writer(request, session, workspace_id)
+    form = {
+        "name": name,
+        "condition": condition,
+        "threshold": threshold,
+        "channel_type": channel_type,
+        "url": url,
+        "secret": secret,
+    }
+    allow_private = app_state(request).settings.webhook_allow_private
+    try:
+        rules.create(session, viewer.workspace.id, rule_from_form(form), allow_private)
+    except InsightsError as exc:
+        shown = {**form, "secret": ""}
+        context = {
+            **_base_context(session, viewer, "alerts.html"),
+            **alerts_page(session, viewer.workspace.id, can_write=True),
+            "form": shown,
+            "error": exc.message,
+        }
+        return render(request, "alerts.html", context, exc.status_code)
+    return _back_to_alerts(viewer)
+
+
+@router.post("/workspaces/{workspace_id}/alerts/rules/{rule_id}")
+def change_alert_rule(
+    request: Request, session: SessionDep, workspace_id: str, rule_id: str, action: FormText = ""
+) -> Response:
+    """Enable, disable or delete a rule from the page (a write key's session)."""
+    viewer = _writer(request, session, workspace_id)
+    rule = rules.get(session, viewer.workspace.id, parse_uuid(rule_id, "rule ID"))
+    if action == "delete":
+        rules.remove(session, viewer.workspace.id, rule.id)
+    elif action in ("enable", "disable"):
+        update = AlertRuleUpdate(enabled=action == "enable")
+        allow_private = app_state(request).settings.webhook_allow_private
+        rules.change(session, viewer.workspace.id, rule.id, update, allow_private)
+    else:
+        raise BadRequest("Field action must be enable, disable or delete.")
+    return _back_to_alerts(viewer)
+
+
+def _writer(request: Request, session: Session, workspace_id: str) -> Viewer:
+    if not same_origin(request):
+        raise Forbidden("This form was posted from another site.")
+    viewer = view_workspace(request, session, workspace_id)
+    if not viewer.principal.allows("write"):
+        raise Forbidden("Changing alert rules needs a write key; this session's key reads only.")
+    request.state.viewer = viewer
+    return viewer
+
+
+def _back_to_alerts(viewer: Viewer) -> Response:
+    return RedirectResponse(f"/workspaces/{viewer.workspace.id}/alerts", status_code=303)
 
 
 @router.get("/workspaces/{workspace_id}/audience-trends")

@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from insights import auth, workspaces
+from insights import alerts, auth, workspaces
+from insights.alerts import rules
 from insights.app import create_app
 from insights.db import make_engine, make_sessionmakers, migrate
+from insights.schemas.alerts import AlertRuleCreate
 from insights.settings import Settings
 from tests.support.dashboard import Seeded, seed_workspace
 
@@ -72,7 +74,24 @@ class Service:
             "activation-coverage": "/activation-coverage",
             "audience-overlap-venn": f"/audience-overlap?audience_ids={trio}",
             "audience-overlap-upset": f"/audience-overlap?audience_ids={five}",
+            "alerts": "/alerts",
         }
+
+
+# Alert rules for the Alerts page; their channels (a public address) are never called.
+SEEDED_RULES = [
+    {
+        "name": "Failing syncs",
+        "condition": "sync_failed",
+        "channel": {"type": "slack", "url": "https://93.184.215.14/slack"},
+    },
+    {
+        "name": "Critical health",
+        "condition": "health_below",
+        "threshold": 40,
+        "channel": {"type": "webhook", "url": "https://93.184.215.14/hook", "secret": "s"},
+    },
+]
 
 
 def _seed(url: str) -> tuple[uuid.UUID, str, Seeded]:
@@ -84,6 +103,9 @@ def _seed(url: str) -> tuple[uuid.UUID, str, Seeded]:
         _, key = auth.mint_key(session, workspace.id, "browser", "read")
         seeded = seed_workspace(session, workspace.id)
         workspace_id = workspace.id
+        for rule in SEEDED_RULES:
+            rules.create(session, workspace_id, AlertRuleCreate.model_validate(rule), False)
+    alerts.evaluate_all(write)  # the rules' alerts open on the seeded syncs
     engine.dispose()
     return workspace_id, key, seeded
 
@@ -94,7 +116,12 @@ def running_service(url: str) -> Iterator[Service]:
     import uvicorn
 
     workspace_id, key, seeded = _seed(url)
-    settings = Settings(database_url=url, rate_limit_per_minute=0, rate_limit_per_second=0)
+    settings = Settings(
+        database_url=url,
+        rate_limit_per_minute=0,
+        rate_limit_per_second=0,
+        alert_worker=False,  # nothing leaves this machine: the seeded channels are not called
+    )
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=0, ws="none", log_level="warning"
     )
