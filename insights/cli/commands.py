@@ -11,6 +11,7 @@ from insights import auth, workspaces
 from insights.cli.base import main, print_json, write_session
 from insights.demo import ensure_demo
 from insights.importer import import_file
+from insights.metrics import shared_by_processes
 from insights.schemas.workspaces import Scope
 from insights.settings import Settings
 
@@ -30,14 +31,16 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the service."""
     import uvicorn
 
-    uvicorn.run(
-        "insights.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
+    # uvicorn spawns its workers: each imports the metrics anew, in multiprocess mode.
+    with shared_by_processes(workers):
+        uvicorn.run(
+            "insights.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+        )
 
 
 @main.group()
