@@ -280,7 +280,7 @@ def test_notifications_are_counted_by_channel_and_outcome() -> None:
 def _expressions(node: object) -> Iterator[str]:
     if isinstance(node, dict):
         for key, child in node.items():
-            if key == "expr" and isinstance(child, str):
+            if key in ("expr", "query", "definition") and isinstance(child, str):
                 yield child
             else:
                 yield from _expressions(child)
