@@ -132,11 +132,11 @@ def record_member_upload(
     stores nothing (the caller rolls back). The CLI's upload and the HTTP one both come
     here; either way the heap freed by a large list goes back to the system after it."""
     evaluated_at = evaluated_at or default_evaluated_at()
-    received = [0]
+    keys = _KeyCount(batches)
     try:
         check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading keys
         with members.MemberEncoder(session, workspace_id) as encoder:
-            for batch in _counted(batches, received):
+            for batch in keys:
                 encoder.add(batch)
             bitmap = encoder.finish()
         evaluation = record_member_evaluation(
@@ -144,17 +144,23 @@ def record_member_upload(
         )
         # A full replacement is where keys fall out of use: the cheap place to look.
         members.collect_garbage(session, workspace_id)
-        metrics.count_member_keys(received[0])
+        metrics.count_member_keys(keys.seen)
         return evaluation
     finally:
         members.release_freed_memory()
 
 
-def _counted(batches: Iterable[list[str]], received: list[int]) -> Iterator[list[str]]:
-    """The batches, adding up their keys in `received[0]` as they pass."""
-    for batch in batches:
-        received[0] += len(batch)
-        yield batch
+class _KeyCount:
+    """The batches of an upload, counting their keys as they pass."""
+
+    def __init__(self, batches: Iterable[list[str]]) -> None:
+        self.batches = batches
+        self.seen = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for batch in self.batches:
+            self.seen += len(batch)
+            yield batch
 
 
 def list_evaluations(
