@@ -15,6 +15,10 @@ from insights.metrics import shared_by_processes
 from insights.schemas.workspaces import Scope
 from insights.settings import Settings
 
+# A spawned worker answers uvicorn's health pings only once it has imported the package; on
+# a busy machine that takes longer than uvicorn's 5 s, and the workers were killed in a loop.
+WORKER_HEALTHCHECK_SECONDS = 30
+
 
 @main.command("migrate")
 def migrate_command() -> None:
@@ -40,6 +44,7 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
             port=port,
             workers=workers,
             log_level=settings.log_level,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
 
 
