@@ -143,8 +143,12 @@ def test_with_a_token_set_a_scrape_without_it_is_401(
 
 
 def test_with_a_token_set_a_scrape_with_it_is_200(guarded: TestClient) -> None:
-    samples = scrape(guarded, Authorization=f"Bearer {TOKEN}")
-    assert any(s.name == REQUESTS and s.labels["status"] == "401" for s in samples) or samples
+    before = scrape(guarded, Authorization=f"Bearer {TOKEN}")
+    assert guarded.get("/metrics").status_code == 401
+    after = scrape(guarded, Authorization=f"Bearer {TOKEN}")
+    moved = change(before, after)
+    assert moved(REQUESTS, method="GET", route="/metrics", status="401") == 1
+    assert moved(REQUESTS, method="GET", route="/metrics", status="200") == 1
 
 
 def test_without_a_token_set_metrics_need_no_key(client: TestClient) -> None:
