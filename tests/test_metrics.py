@@ -61,6 +61,7 @@ def test_requests_move_the_counters_by_exactly_the_requests_made(api: Api) -> No
     assert api.get("/insights/summary", key="ins_wrong").status_code == 401
     assert api.client.get(f"/nothing/{api.workspace_id}").status_code == 404
     assert api.client.post("/healthz").status_code == 405
+    assert api.client.request("PROPFIND", "/healthz").status_code == 405
     after = scrape(api.client)
     moved = change(before, after)
     summary = f"{WS}/insights/summary"
@@ -68,8 +69,9 @@ def test_requests_move_the_counters_by_exactly_the_requests_made(api: Api) -> No
     assert moved(REQUESTS, method="GET", route=summary, status="401") == 1
     assert moved(REQUESTS, method="GET", route=metrics.UNMATCHED, status="404") == 1
     assert moved(REQUESTS, method="POST", route="/healthz", status="405") == 1
+    assert moved(REQUESTS, method="OTHER", route="/healthz", status="405") == 1
     assert moved(REQUESTS, method="GET", route="/metrics", status="200") == 1  # the first scrape
-    assert total(after, REQUESTS) - total(before, REQUESTS) == 7
+    assert total(after, REQUESTS) - total(before, REQUESTS) == 8
     durations = "insights_http_request_duration_seconds_count"
     assert moved(durations, method="GET", route=summary) == 4
     assert (
