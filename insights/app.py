@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from insights import members
+from insights import alerts, members
+from insights.api import alerts as alert_routes
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
 from insights.api import metrics as metrics_endpoint
@@ -34,7 +36,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        worker = None
+        if settings.alert_worker:
+            job = alerts.run_worker(state.engine, state.write, settings, stop)
+            worker = asyncio.create_task(job, name="alert worker")
         yield
+        stop.set()
+        if worker is not None:
+            await worker
+        state.alert_queue.close()  # evaluates what the last writes left
         if state.parallel_reads is not None:
             state.parallel_reads.dispose()
         state.engine.dispose()
@@ -48,7 +59,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.insights = state
     # The insights first: the most called, and routes are matched in order.
-    for module in (insights, health, workspaces, resources, runs, evaluations, member_lists):
+    for module in (
+        insights,
+        health,
+        workspaces,
+        resources,
+        runs,
+        evaluations,
+        member_lists,
+        alert_routes,
+    ):
         app.include_router(module.router)
     add_dashboard(app, settings)  # the HTML pages and /static
     install_error_handler(app, html_page=error_page, html_paths=PAGE_PATHS)
@@ -66,9 +86,10 @@ def _build_state(settings: Settings) -> AppState:
     read, write = make_sessionmakers(
         engine,
         read_info=members.session_info(caches, parallel),  # read-only sessions only
-        write_info=members.session_info(caches),
+        write_info={**members.session_info(caches), alerts.TRACK: True},
     )
     limiter = make_rate_limiter(
         settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_per_second
     )
-    return AppState(settings, engine, read, write, limiter, caches, parallel)
+    queue = alerts.EvaluationQueue(write)
+    return AppState(settings, engine, read, write, limiter, caches, queue, parallel)

@@ -10,6 +10,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,7 +19,11 @@ from insights.app import create_app
 from insights.db import migrate
 from insights.models import Workspace
 from tests.support.api import Api, make_settings, new_workspace_api
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Service, running_service
 from tests.support.databases import Database, new_pg_database, open_database, truncate_all
+
+if TYPE_CHECKING:  # Playwright is imported only when a browser test runs
+    from playwright.sync_api import Browser
 
 
 def _worker() -> str:
@@ -80,3 +85,24 @@ def api(db: Database, client: TestClient) -> Api:
 def other_api(db: Database, client: TestClient) -> Api:
     """A second workspace: its data must never reach `api`'s and vice versa."""
     return new_workspace_api(db, client, name="Other")
+
+
+# --- the browser tests' service and browser: one of each for every browser test module ----
+
+
+@pytest.fixture(scope="session")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
+    """The seeded service under uvicorn on a SQLite file; the pages only read it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'insights.db'}"
+    with running_service(url) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -56,6 +56,10 @@ def assert_graph_intact(api: Api, ids: dict[str, str]) -> None:
     assert [e["id"] for e in evaluations["data"]] == [ids["evaluations"]]
     assert [k["status"] for k in api.get("/api-keys").json()["data"]] == ["active"]
     assert api.get("").json()["name"] == "Acme"
+    rule = api.get(f"/alert-rules/{ids['alert-rules']}").json()
+    assert (rule["name"], rule["enabled"], rule["channel"]["has_secret"]) == ("A rule", True, True)
+    [alert] = api.get("/alerts").json()["data"]
+    assert (alert["id"], alert["state"]) == (ids["alerts"], "firing")
 
 
 def test_every_route_with_an_object_of_another_workspace_is_404(
@@ -88,6 +92,8 @@ def test_all_workspace_routes_are_covered_by_the_walk(client: TestClient) -> Non
         "audience_id",
         "key_id",
         "sync_id",  # insights/syncs/{sync_id}: filled with the walk's model sync
+        "rule_id",
+        "alert_id",
     }, params
 
 
@@ -142,6 +148,7 @@ LISTS = [
     "audience-syncs",
     "loaders",
     "api-keys",
+    "alert-rules",
 ]
 
 
@@ -157,9 +164,14 @@ def test_lists_never_show_another_workspaces_objects(api: Api, other_api: Api) -
         assert all(item["workspace_id"] == str(api.workspace_id) for item in body["data"])
     for parent in ("syncs", "audience-syncs", "loaders"):
         runs = api.get(f"/{parent}/{ours[parent]}/runs").json()
-        assert [r["id"] for r in runs["data"]] == [ours[f"{parent}/runs"]]
+        expected = [ours[f"{parent}/runs"]]
+        if parent == "syncs":
+            expected.insert(0, ours["syncs/failed-run"])  # newest first
+        assert [r["id"] for r in runs["data"]] == expected
     evaluations = api.get(f"/audiences/{ours['audiences']}/evaluations").json()
     assert [e["id"] for e in evaluations["data"]] == [ours["evaluations"]]
+    listed_alerts = api.get("/alerts").json()
+    assert [a["id"] for a in listed_alerts["data"]] == [ours["alerts"]]
 
 
 def test_same_client_chosen_id_in_two_workspaces_stays_two_objects(

@@ -5,15 +5,14 @@ keyboard focus, text beside colour, light and dark screenshots under artifacts/s
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
 from tests.support.browser import (
-    CHROMIUM_ARGS,
+    BROWSER_TESTS,
+    SCREENSHOTS,
     Service,
     api_json,
     attribute,
@@ -21,7 +20,6 @@ from tests.support.browser import (
     number,
     percent,
     rate,
-    running_service,
     signed_in,
     text,
     texts,
@@ -30,34 +28,7 @@ from tests.support.browser import (
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
-
-pytestmark = [
-    pytest.mark.xdist_group("browser"),
-    pytest.mark.skipif(
-        not CHROMIUM.exists(),
-        reason="Chromium is not installed at /usr/bin/chromium (apt-get install chromium); "
-        "CI installs it through `make chromium`",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'insights.db'}"
-    with running_service(url) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_TESTS
 
 
 # --- every page, both schemes, nothing from outside ----------------------------------------

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights.models import Audience, AudienceEvaluation, Sync, SyncRun
@@ -87,7 +87,9 @@ def _sync_facts(
         report = sync_sla(session, workspace_id, days=1, now=now, sync_ids=ids)
         facts.sla = {entry.sync_id: entry for entry in report.syncs}
     if "throughput_degraded" in conditions:
-        rates = sync_throughput(session, workspace_id, days=DEGRADED_DAYS, sync_ids=ids, now=now)
+        rates = sync_throughput(
+            session, workspace_id, days=DEGRADED_DAYS, sync_ids=ids, now=now, with_points=False
+        )
         facts.throughput = {entry.sync_id: entry for entry in rates.syncs}
 
 
@@ -111,19 +113,30 @@ def _syncs(workspace_id: uuid.UUID, ids: list[uuid.UUID] | None) -> Any:
 
 
 def _latest_failures(session: Session, workspace_id: uuid.UUID, facts: Facts) -> None:
-    """The latest finished run of each sync whose latest finished run failed."""
-    for sync_id in list(facts.last_failed_run):
-        run = session.execute(
-            select(SyncRun.id, SyncRun.error, SyncRun.started_at)
-            .where(
-                SyncRun.workspace_id == workspace_id,
-                SyncRun.sync_id == sync_id,
-                SyncRun.status.in_(("completed", "failed")),
-            )
-            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-            .limit(1)
-        ).one()
-        facts.last_failed_run[sync_id] = {
+    """The latest finished run of each sync whose latest finished run failed, in one query
+    (ranked per sync: latest started_at, then the larger ID)."""
+    failing = list(facts.last_failed_run)
+    if not failing:
+        return
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=SyncRun.sync_id,
+            order_by=(SyncRun.started_at.desc(), SyncRun.id.desc()),
+        )
+        .label("rank")
+    )
+    ranked = (
+        select(SyncRun.sync_id, SyncRun.id, SyncRun.error, SyncRun.started_at, rank)
+        .where(
+            SyncRun.workspace_id == workspace_id,
+            SyncRun.sync_id.in_(failing),
+            SyncRun.status.in_(("completed", "failed")),
+        )
+        .subquery()
+    )
+    for run in session.execute(select(ranked).where(ranked.c.rank == 1)):
+        facts.last_failed_run[run.sync_id] = {
             "run_id": str(run.id),
             "error": run.error,
             "started_at": format_timestamp(run.started_at),

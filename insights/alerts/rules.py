@@ -72,9 +72,7 @@ def create(
                 return stored, False
             raise Conflict(f"Alert rule {body.id} already exists with other content.")
     _check(session, workspace_id, values, allow_private)
-    rule = AlertRule(workspace_id=workspace_id, **values)
-    if body.id is not None:
-        rule.id = body.id
+    rule = AlertRule(workspace_id=workspace_id, id=body.id or uuid.uuid4(), **values)
     session.add(rule)
     session.flush()
     return rule, True

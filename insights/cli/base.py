@@ -4,12 +4,14 @@ transaction on the configured database. Every command migrates the database firs
 from __future__ import annotations
 
 import json
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from insights import alerts
 from insights.db import make_engine, make_sessionmakers, migrate, transaction
 from insights.errors import InsightsError
 from insights.settings import Settings, get_settings
@@ -39,7 +41,22 @@ def print_json(value: dict[str, Any]) -> None:
     click.echo(json.dumps(value))
 
 
-def write_session(settings: Settings) -> AbstractContextManager[Session]:
-    """A write transaction on the configured database, for one-shot commands."""
+@contextmanager
+def write_factory(settings: Settings) -> Iterator[sessionmaker[Session]]:
+    """Write sessions on the configured database whose changes are followed by the alert
+    evaluation they call for (as the service's are)."""
     engine = make_engine(settings.database_url)
-    return transaction(make_sessionmakers(engine)[1])
+    try:
+        yield make_sessionmakers(engine, write_info={alerts.TRACK: True})[1]
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def write_session(settings: Settings) -> Iterator[Session]:
+    """A write transaction on the configured database, for one-shot commands; after its
+    commit, the alert rules are evaluated for what it changed."""
+    with write_factory(settings) as write:
+        with transaction(write) as session:
+            yield session
+        alerts.evaluate_after_write(write, session)

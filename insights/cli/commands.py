@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from insights import auth, workspaces
-from insights.cli.base import main, print_json, write_session
+from insights import alerts, auth, workspaces
+from insights.cli.base import main, print_json, write_factory, write_session
 from insights.demo import ensure_demo
 from insights.importer import import_file
 from insights.metrics import shared_by_processes
@@ -139,4 +139,6 @@ def import_command(
     """Import an NDJSON file of resources, runs and evaluations (one record a line)."""
     with write_session(settings) as session:
         report = import_file(session, workspace_id, file, atomic=atomic, progress=progress)
+    with write_factory(settings) as write:  # the import writes in bulk, past the tracking
+        alerts.evaluate_all(write, workspace_id)
     print_json(report.as_json())

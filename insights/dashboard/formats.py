@@ -82,3 +82,34 @@ def when_short(value: datetime | None) -> str:
     if value is None:
         return DASH
     return value.astimezone(UTC).strftime("%b %d %H:%M")
+
+
+def span(seconds: int | float | None) -> str:
+    """A stretch of time in its two largest units, for sentences: '45 s', '12 min',
+    '4 h', '3 h 20 min', '2 d 4 h' (rounded down: a '12 h ago' is at least 12 hours)."""
+    if seconds is None:
+        return DASH
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    for big, big_unit, small, small_unit in (
+        (days, "d", hours, "h"),
+        (hours, "h", minutes, "min"),
+        (minutes, "min", 0, ""),
+    ):
+        if big:
+            return f"{big} {big_unit}" + (f" {small} {small_unit}" if small else "")
+    return f"{secs} s"
+
+
+# The health score's statuses (contract 8.1) as a symbol and a word: the symbol fills with
+# the band, so neither colour nor symbol is ever the only signal.
+HEALTH_BANDS = {
+    "healthy": ("\u25cf", "Healthy"),
+    "warning": ("\u25d5", "Warning"),
+    "degraded": ("\u25d1", "Degraded"),
+    "critical": ("\u25d4", "Critical"),
+    "no_data": ("\u2013", "No data"),
+    "paused": ("\u2016", "Paused"),
+}

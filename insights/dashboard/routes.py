@@ -23,6 +23,7 @@ from insights.dashboard.auth import (
     view_workspace,
 )
 from insights.dashboard.overlap import audience_overlap_page, overlap_form
+from insights.dashboard.sync_detail import sync_detail_form, sync_detail_page
 from insights.dashboard.templating import STATIC_DIR, render, warm_templates
 from insights.errors import Forbidden, InsightsError, LoginRequired, Unauthorized
 from insights.settings import Settings
@@ -33,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 NAV = (
     ("", "Overview"),
     ("/sync-health", "Sync health"),
+    ("/sync-sla", "SLA compliance"),
     ("/audience-trends", "Audience trends"),
     ("/activation-coverage", "Activation coverage"),
     ("/audience-overlap", "Audience overlap"),
@@ -109,10 +111,19 @@ def show_sync_health(
     workspace_id: str,
     days: Raw = None,
     state: Raw = None,
+    band: Raw = None,
     q: Raw = None,
 ) -> Response:
     chosen = state if state in views.STATE_FILTERS else "all"
-    form = {"form_days": days, "state": chosen, "q": q or "", "states": views.STATE_FILTERS}
+    chosen_band = band if band in views.BAND_FILTERS else "all"
+    form = {
+        "form_days": days,
+        "state": chosen,
+        "band": chosen_band,
+        "q": q or "",
+        "states": views.STATE_FILTERS,
+        "bands": views.BAND_FILTERS,
+    }
     return page(
         request,
         session,
@@ -120,9 +131,37 @@ def show_sync_health(
         "sync_health.html",
         lambda v: {
             **form,
-            **views.sync_health_page(session, v.workspace.id, days, chosen, q or ""),
+            **views.sync_health_page(session, v.workspace.id, days, chosen, q or "", chosen_band),
         },
         lambda v: form,
+    )
+
+
+@router.get("/workspaces/{workspace_id}/syncs/{sync_id}")
+def show_sync_detail(
+    request: Request, session: SessionDep, workspace_id: str, sync_id: str, days: Raw = None
+) -> Response:
+    return page(
+        request,
+        session,
+        workspace_id,
+        "sync_detail.html",
+        lambda v: sync_detail_page(session, v.workspace.id, sync_id, days),
+        lambda v: sync_detail_form(days),
+    )
+
+
+@router.get("/workspaces/{workspace_id}/sync-sla")
+def show_sync_sla(
+    request: Request, session: SessionDep, workspace_id: str, days: Raw = None
+) -> Response:
+    return page(
+        request,
+        session,
+        workspace_id,
+        "sync_sla.html",
+        lambda v: views.sync_sla_page(session, v.workspace.id, days),
+        lambda v: {"form_days": days},
     )
 
 

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from insights.dashboard.formats import (
+    HEALTH_BANDS,
     compact,
     duration,
     iso,
@@ -17,6 +18,7 @@ from insights.dashboard.formats import (
     percent,
     rate,
     signed,
+    span,
     when,
     when_short,
 )
@@ -44,10 +46,12 @@ templates.env.filters.update(
     rate=rate,
     signed=signed,
     duration=duration,
+    span=span,
     iso=iso,
     when=when,
     when_short=when_short,
 )
+templates.env.globals["HEALTH_BANDS"] = HEALTH_BANDS
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

@@ -82,8 +82,10 @@ def sync_throughput(
     days: int,
     sync_ids: Sequence[uuid.UUID] | None,
     now: dt.datetime | None = None,
+    with_points: bool = True,
 ) -> SyncThroughputResponse:
-    """Throughput of the given syncs (in that order), or of every sync."""
+    """Throughput of the given syncs (in that order), or of every sync; without the daily
+    points if asked (the alert on degraded throughput needs only the rates)."""
     now = score_moment(now)
     start = window_start(now, days)
     syncs = selected(session, workspace_id, Sync, sync_ids, *latest_run(start))
@@ -91,7 +93,7 @@ def sync_throughput(
     series = completed_runs(session, workspace_id, chosen, start, positive_duration=True)
     days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
     return SyncThroughputResponse(
-        syncs=[_entry(row, series.get(row.id, EMPTY), days_of) for row in syncs]
+        syncs=[_entry(row, series.get(row.id, EMPTY), days_of, with_points) for row in syncs]
     )
 
 
@@ -124,7 +126,7 @@ def rate(rows: int, seconds: int) -> Fraction | None:
     return None if seconds == 0 else Fraction(rows, seconds)
 
 
-def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncThroughput:
+def _entry(row: Any, runs: RunSeries, days_of: LocalDays, with_points: bool) -> SyncThroughput:
     rows, seconds, count = total(runs.rows), total(runs.durations), len(runs.durations)
     average = rate(rows, seconds)
     current = baseline = None
@@ -146,7 +148,7 @@ def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncThroughput:
         baseline_rows_per_second=_one_place(baseline),
         change_percent=change,
         degraded=bool(current is not None and baseline and current < baseline * DEGRADED_SHARE),
-        data_points=_points(runs, days_of),
+        data_points=_points(runs, days_of) if with_points else [],
     )
 
 

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session, sessionmaker
 
+from insights import alerts
 from insights.auth import Principal, authenticate, needs_touch, touch_key
 from insights.concurrency import run_blocking
 from insights.db import transaction
@@ -34,6 +35,9 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
 def _session(request: Request) -> Iterator[Session]:
     with transaction(_session_factory(request)) as session:
         yield session
+    # After the commit: what the write changed goes to the alert evaluation, which runs
+    # off the request (insights.alerts.queue), so that a write costs the same with rules.
+    alerts.queue_after_write(app_state(request).alert_queue, session)
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit

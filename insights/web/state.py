@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import HTTPConnection
 
+from insights.alerts import EvaluationQueue
 from insights.members import MemberCaches, ParallelReads
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
@@ -16,7 +17,8 @@ from insights.settings import Settings
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
-    extra bitmap-read connections the sessions carry, and the rate limiter."""
+    extra bitmap-read connections the sessions carry, the rate limiter, and the queue of
+    alert evaluations that writes leave behind."""
 
     settings: Settings
     engine: Engine
@@ -24,6 +26,7 @@ class AppState:
     write: sessionmaker[Session]
     rate_limiter: RateLimiter
     caches: MemberCaches
+    alert_queue: EvaluationQueue
     parallel_reads: ParallelReads | None = None
 
 

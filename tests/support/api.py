@@ -64,6 +64,11 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
+    def settle_alerts(self) -> None:
+        """Waits until the alert evaluations the writes so far left behind are done."""
+        state: AppState = self.client.app.state.insights  # type: ignore[attr-defined]
+        assert state.alert_queue.wait_idle(timeout=60), "alert evaluation did not finish"
+
     def new_key(self, scope: str) -> str:
         response = self.post("/api-keys", json={"name": f"{scope} key", "scope": scope})
         assert response.status_code == 201, response.text
@@ -73,7 +78,12 @@ class Api:
 
 def make_settings(db: Database, **overrides: Any) -> Settings:
     """Settings for an app on this test database; rate limits off unless asked for."""
-    values = {"database_url": db.url, "rate_limit_per_minute": 0, "rate_limit_per_second": 0}
+    values = {
+        "database_url": db.url,
+        "rate_limit_per_minute": 0,
+        "rate_limit_per_second": 0,
+        "alert_worker": False,  # tests that want the worker ask for it
+    }
     return Settings(**{**values, **overrides})
 
 

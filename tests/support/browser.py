@@ -9,7 +9,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import pytest
 
 from insights import auth, workspaces
 from insights.app import create_app
@@ -20,6 +23,7 @@ from tests.support.dashboard import Seeded, seed_workspace
 if TYPE_CHECKING:  # Playwright is imported only by the browser tests that run
     from playwright.sync_api import Browser, Locator, Page
 
+CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -27,6 +31,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
     "--disable-sync",
+]
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+# Every browser test module carries these: one xdist worker runs them all (one browser, one
+# service: the fixtures of tests/conftest.py), and they skip, saying why, without Chromium.
+BROWSER_TESTS = [
+    pytest.mark.xdist_group("browser"),
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason="Chromium is not installed at /usr/bin/chromium (apt-get install chromium); "
+        "CI installs it through `make chromium`",
+    ),
 ]
 
 
@@ -45,9 +61,13 @@ class Service:
     def pages(self) -> dict[str, str]:
         trio = ",".join(str(i) for i in self.seeded.with_members()[:3])
         five = ",".join(str(i) for i in self.seeded.with_members())
+        syncs = self.seeded.syncs
         return {
             "overview": "",
             "sync-health": "/sync-health?days=7",
+            "sync-detail": f"/syncs/{syncs['Products to Google Ads']}?days=30",
+            "sync-detail-sla": f"/syncs/{syncs['Invoices to Salesforce']}?days=30",
+            "sync-sla": "/sync-sla?days=30",
             "audience-trends": "/audience-trends?days=30",
             "activation-coverage": "/activation-coverage",
             "audience-overlap-venn": f"/audience-overlap?audience_ids={trio}",

@@ -52,6 +52,43 @@ SYNC_PLAN = [
     ("Scores to Braze", "error", []),
     ("Events to Salesforce", "active", [(3, "running"), (6, "failed")]),
 ]
+Run = tuple[int, str, int]  # hours ago, status, seconds
+
+
+def _observed_plan() -> list[tuple[str, dict[str, object], list[Run]]]:
+    """Syncs with a schedule or SLA targets and days of history, for the health-score bands,
+    the sync detail and the SLA pages: (name, sync fields, runs)."""
+    every_4h: list[Run] = [
+        (
+            4 * k + 1,
+            "failed" if k == 30 else "completed",
+            700 if k in (17, 40) else 150 + k * 37 % 120,
+        )
+        for k in range(190)
+        if k not in (100, 101, 102)
+    ]  # healthy; SLA met (a 16-hour gap, two runs over the duration target, a failure)
+    stalled: list[Run] = [
+        (10, "completed", 240),
+        *[(hours, "failed", 60) for hours in (14, 18, 30, 34)],
+        *[(hours, "completed", 120) for hours in (22, 26, 100, 110, 120, *range(170, 700, 24))],
+    ]  # degraded: failures rising, the latest run twice as slow, no success for 10 hours
+    every_6h: list[Run] = [
+        (6 * k + 5, "completed", 900 if k == 0 else 420 if k == 12 else 200 + k * 53 % 90)
+        for k in range(40)
+    ]  # warning; SLA breached: stale, and the latest run over its duration target
+    return [
+        (
+            "Accounts to Salesforce",
+            {"schedule": "0 */4 * * *", "sla_freshness_minutes": 360, "sla_duration_seconds": 600},
+            every_4h,
+        ),
+        (
+            "Invoices to Salesforce",
+            {"sla_freshness_minutes": 120, "sla_duration_seconds": 300},
+            every_6h,
+        ),
+        ("Products to Google Ads", {"schedule": "0 */4 * * *"}, stalled),
+    ]
 
 
 def _catalog(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> Model:
@@ -97,6 +134,34 @@ def _syncs(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: See
                 rows_created=100 * hours,
                 rows_updated=7 * hours,
             )
+    _observed_syncs(session, workspace_id, model, now, seeded)
+
+
+def _observed_syncs(
+    session: Session, workspace_id: uuid.UUID, model: Model, now: datetime, seeded: Seeded
+) -> None:
+    for name, fields, runs in _observed_plan():
+        destination = seeded.destinations[name.rsplit(" to ", 1)[1]]
+        sync = make_sync(
+            session,
+            workspace_id,
+            name=name,
+            model_id=model.id,
+            destination_id=destination,
+            **fields,
+        )
+        seeded.syncs[name] = sync.id
+        for hours, status, seconds in runs:
+            make_sync_run(
+                session,
+                workspace_id,
+                sync.id,
+                started_at=now - timedelta(hours=hours),
+                status=status,
+                duration=seconds,
+                rows_created=300 if hours == 10 else 800 + hours * 13 % 400,
+                rows_updated=150,
+            )
 
 
 def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:
@@ -111,6 +176,7 @@ def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded:
     for name, (low, high) in ranges.items():
         audience = make_audience(session, workspace_id, name=name)
         seeded.audiences[name] = audience.id
+        previous = None
         for days_ago in (20, 10, 3):
             size = (high - low) - days_ago * 3
             make_evaluation(
@@ -119,7 +185,9 @@ def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded:
                 audience.id,
                 evaluated_at=now - timedelta(days=days_ago),
                 size=size,
+                **_change(previous, size, days_ago + (high - low) // 20),
             )
+            previous = size
         make_members(
             session,
             workspace_id,
@@ -132,6 +200,14 @@ def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded:
     make_evaluation(
         session, workspace_id, sizes_only.id, evaluated_at=now - timedelta(days=2), size=900
     )
+
+
+def _change(previous: int | None, size: int, churn: int) -> dict[str, int]:
+    """Members added and removed since the evaluation before (none for the first one)."""
+    if previous is None:
+        return {}
+    removed = 5 + churn * 2
+    return {"members_added": size - previous + removed, "members_removed": removed}
 
 
 def _activations(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:

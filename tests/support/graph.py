@@ -15,6 +15,12 @@ from tests.support.api import Api
 WORKSPACE_PREFIX = "/api/v1/workspaces/{workspace_id}"
 STARTED = "2024-01-15T10:00:00Z"
 FINISHED = "2024-01-15T10:05:00Z"
+# A public address, as an IP so that no DNS is needed (notifications are never sent here).
+RULE = {
+    "name": "A rule",
+    "condition": "sync_failed",
+    "channel": {"type": "webhook", "url": "https://93.184.215.14/hook", "secret": "a-secret"},
+}
 
 
 def build_graph(api: Api) -> dict[str, str]:
@@ -52,6 +58,17 @@ def build_graph(api: Api) -> dict[str, str]:
     assert response.status_code == 201, response.text
     ids["evaluations"] = response.json()["id"]
     ids["api-keys"] = api.get("/api-keys").json()["data"][0]["id"]
+    response = api.post("/alert-rules", json=RULE)
+    assert response.status_code == 201, response.text
+    ids["alert-rules"] = response.json()["id"]
+    response = api.post(  # a later failed run: the rule opens an alert on the sync
+        f"/syncs/{ids['syncs']}/runs",
+        json={"status": "failed", "started_at": FINISHED, "completed_at": FINISHED},
+    )
+    assert response.status_code == 201, response.text
+    ids["syncs/failed-run"] = response.json()["id"]
+    api.settle_alerts()  # the alert opens just after the write, off the request
+    ids["alerts"] = api.get("/alerts").json()["data"][0]["id"]
     return ids
 
 
@@ -101,6 +118,8 @@ def body_for(template: str) -> dict[str, Any]:
         return {"json": {"status": "running", "started_at": STARTED}}
     if template.endswith("{run_id}"):
         return {"json": {"error": "intruder"}}
+    if template.endswith("/alert-rules"):
+        return {"json": {**RULE, "name": "intruder"}}
     if template.endswith("/api-keys"):
         return {"json": {"name": "intruder", "scope": "admin"}}
     return {"json": {"name": "intruder"}}

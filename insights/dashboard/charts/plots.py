@@ -54,15 +54,21 @@ class Frame:
         return self.height - self.top - self.bottom
 
 
-def _svg_open(frame: Frame, label: str, css: str) -> Markup:
+def svg_open(frame: Frame, label: str, css: str) -> Markup:
     return Markup(
         '<svg class="chart {}" viewBox="0 0 {} {}" role="img" aria-label="{}" '
         'xmlns="http://www.w3.org/2000/svg">'
     ).format(css, frame.width, frame.height, label)
 
 
-def _y_axis(frame: Frame, ticks: list[float], y_of: Callable[[float], float]) -> list[Markup]:
-    label = number if ticks[-1] < 10_000 else compact  # "950, 1,000", not "950, 1k"
+def y_axis(
+    frame: Frame,
+    ticks: Sequence[float],
+    y_of: Callable[[float], float],
+    label: Callable[[float], str] | None = None,
+) -> list[Markup]:
+    """Grid lines and labels at the ticks; counts by default ("950, 1,000", not "950, 1k")."""
+    label = label or (count_label if ticks[-1] < 10_000 else compact_label)
     parts = []
     for tick in ticks:
         y = y_of(tick)
@@ -71,14 +77,20 @@ def _y_axis(frame: Frame, ticks: list[float], y_of: Callable[[float], float]) ->
                 '<line class="grid" x1="{}" x2="{}" y1="{:.1f}" y2="{:.1f}"/>'
                 '<text class="tick" x="{}" y="{:.1f}" text-anchor="end" '
                 'dominant-baseline="middle">{}</text>'
-            ).format(
-                frame.left, frame.width - frame.right, y, y, frame.left - 8, y, label(int(tick))
-            )
+            ).format(frame.left, frame.width - frame.right, y, y, frame.left - 8, y, label(tick))
         )
     return parts
 
 
-def _date_ticks(first: date, last: date, count: int = 5) -> list[date]:
+def count_label(tick: float) -> str:
+    return number(int(tick))
+
+
+def compact_label(tick: float) -> str:
+    return compact(int(tick))
+
+
+def date_ticks(first: date, last: date, count: int = 5) -> list[date]:
     span = (last - first).days
     if span == 0:
         return [first]
@@ -86,7 +98,7 @@ def _date_ticks(first: date, last: date, count: int = 5) -> list[date]:
     return sorted(picks)
 
 
-def _x_axis(frame: Frame, ticks: list[date], x_of: Callable[[date], float]) -> list[Markup]:
+def x_axis(frame: Frame, ticks: Sequence[date], x_of: Callable[[date], float]) -> list[Markup]:
     base = frame.height - frame.bottom
     parts = [
         Markup('<line class="axis" x1="{}" x2="{}" y1="{}" y2="{}"/>').format(
@@ -137,10 +149,10 @@ def line_chart(
         return Markup('<p class="empty">No evaluations in this window.</p>')
     x_of, y_of, ticks = _scales(points, frame)
     coords = [(x_of(day), y_of(value)) for day, value in points]
-    parts = [_svg_open(frame, label, "line-chart")]
+    parts = [svg_open(frame, label, "line-chart")]
     parts.append(Markup('<text class="axis-title" x="{}" y="10">{}</text>').format(4, unit))
-    parts += _y_axis(frame, ticks, y_of)
-    parts += _x_axis(frame, _date_ticks(points[0][0], points[-1][0]), x_of)
+    parts += y_axis(frame, ticks, y_of)
+    parts += x_axis(frame, date_ticks(points[0][0], points[-1][0]), x_of)
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     parts.append(Markup('<polyline class="series" points="{}"/>').format(path))
     show_all = len(points) <= 62  # past that, markers would merge into a band

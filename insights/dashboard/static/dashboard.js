@@ -1,12 +1,21 @@
 // SignalSmith Insights dashboard: optional enhancements. Every page works without this file;
-// it adds column sorting, live filtering of the sync table and chart tooltips.
+// it adds column sorting (empty cells last), live filtering of the sync table and chart
+// tooltips.
 "use strict";
 
+// A cell's sort key; null for an empty data-value (no value: "—"), which sorts last
+// whichever the direction.
 function sortValue(cell, numeric) {
+  if (cell.dataset.value === "") return null;
   const raw = cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent.trim();
   if (!numeric) return raw.toLowerCase();
   const value = parseFloat(raw);
-  return Number.isNaN(value) ? -Infinity : value;
+  return Number.isNaN(value) ? null : value;
+}
+
+function compareCells(x, y, ascending) {
+  if (x === null || y === null) return (x === null) - (y === null);
+  return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
 }
 
 function makeSortable(table) {
@@ -25,11 +34,11 @@ function makeSortable(table) {
       th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
       const body = table.tBodies[0];
       const rows = Array.from(body.rows).filter((row) => row.cells.length === headers.length);
-      rows.sort((a, b) => {
-        const x = sortValue(a.cells[column], kind === "number");
-        const y = sortValue(b.cells[column], kind === "number");
-        return (x < y ? -1 : x > y ? 1 : 0) * (ascending ? 1 : -1);
-      });
+      rows.sort((a, b) => compareCells(
+        sortValue(a.cells[column], kind === "number"),
+        sortValue(b.cells[column], kind === "number"),
+        ascending,
+      ));
       rows.forEach((row) => body.append(row));
     });
   });
@@ -37,10 +46,14 @@ function makeSortable(table) {
 
 function wireFilters() {
   const text = document.querySelector("[data-filter-text]");
-  const state = document.querySelector("[data-filter-state]");
-  if (!text || !state) return;
+  if (!text) return;
   const table = document.getElementById(text.dataset.filterText);
   if (!table) return; // a refused request shows the form without the table
+  // Selects that keep rows whose data-<key> equals their value ("all": every row).
+  const selects = [
+    [document.querySelector("[data-filter-state]"), "state"],
+    [document.querySelector("[data-filter-band]"), "band"],
+  ].filter(([select]) => select);
   const count = document.querySelector(`[data-count-for="${table.id}"]`);
   const apply = () => {
     const needle = text.value.trim().toLowerCase();
@@ -48,14 +61,14 @@ function wireFilters() {
     Array.from(table.tBodies[0].rows).forEach((row) => {
       if (row.dataset.name === undefined) return;
       const match = row.dataset.name.includes(needle)
-        && (state.value === "all" || row.dataset.state === state.value);
+        && selects.every(([select, key]) => select.value === "all" || row.dataset[key] === select.value);
       row.hidden = !match;
       if (match) shown += 1;
     });
     if (count) count.textContent = String(shown);
   };
   text.addEventListener("input", apply);
-  state.addEventListener("change", apply);
+  selects.forEach(([select]) => select.addEventListener("change", apply));
 }
 
 function wireTooltips() {
