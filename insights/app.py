@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from insights import alerts, members
+from insights import alerts, members, metrics
 from insights.api import alerts as alert_routes
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
@@ -39,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         worker = None
         if settings.alert_worker:
-            job = alerts.run_worker(state.engine, state.write, settings, stop)
+            job = alerts.run_worker(
+                state.engine, state.write, settings, stop, metrics.count_notification
+            )
             worker = asyncio.create_task(job, name="alert worker")
         yield
         stop.set()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,10 +17,11 @@ from sqlalchemy import text
 from insights import metrics
 from insights.app import create_app
 from insights.models import Alert
-from tests.support.api import Api, app_state, make_settings
+from tests.support.api import Api, app_state, make_settings, new_workspace_api
 from tests.support.databases import Database
 from tests.support.factories import make_workspace
 from tests.support.metrics import ID, Sample, parse, total, value
+from tests.support.receiver import running_receiver
 
 DASHBOARD = Path(__file__).parent.parent / "docs" / "grafana-dashboard.json"
 WS = "/api/v1/workspaces/{workspace_id}"
@@ -278,6 +280,37 @@ def test_notifications_are_counted_by_channel_and_outcome() -> None:
     assert moved(name, channel="slack", outcome="failed") == 1
     with pytest.raises(ValueError, match="lost"):
         metrics.count_notification("webhook", "lost")
+
+
+def test_the_apps_alert_worker_counts_each_delivery_attempt(db: Database) -> None:
+    """The worker inside the app sends to a real receiver that fails once: one `retried`,
+    then, after the 1 s backoff, one `delivered`."""
+    name = "insights_alert_notifications_total"
+    settings = make_settings(db, webhook_allow_private=True, alert_worker=True)
+    with running_receiver() as receiver, TestClient(create_app(settings)) as client:
+        receiver.statuses = [500]
+        api = new_workspace_api(db, client)
+        before = scrape(client)
+        source = api.create("sources", name="W", source_type="snowflake")
+        model = api.create("models", name="M", source_id=source["id"])
+        destination = api.create("destinations", name="D", destination_type="salesforce")
+        sync = api.create("syncs", name="S", model_id=model["id"], destination_id=destination["id"])
+        channel = {"type": "webhook", "url": receiver.url}
+        rule = {"name": "Failures", "condition": "sync_failed", "channel": channel}
+        assert api.post("/alert-rules", json=rule).status_code == 201
+        run = {"status": "failed", "started_at": "2024-01-15T12:00:00Z"}
+        run["completed_at"] = "2024-01-15T12:01:00Z"
+        assert api.post(f"/syncs/{sync['id']}/runs", json=run).status_code == 201
+        receiver.wait_for(2, timeout=30)
+        deadline = time.monotonic() + 10  # the receiver has answered; the count follows
+        while time.monotonic() < deadline:
+            moved = change(before, scrape(client))
+            if moved(name, channel="webhook", outcome="delivered") == 1:
+                break
+            time.sleep(0.1)
+        assert moved(name, channel="webhook", outcome="retried") == 1
+        assert moved(name, channel="webhook", outcome="delivered") == 1
+        assert moved(name, channel="webhook", outcome="failed") == 0
 
 
 # The Grafana dashboard ---------------------------------------------------------------------
