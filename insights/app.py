@@ -8,16 +8,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from insights import alerts, members
+from insights import alerts, members, metrics
 from insights.api import alerts as alert_routes
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
+from insights.api import metrics as metrics_endpoint
 from insights.dashboard.routes import PAGE_PATHS, add_dashboard, error_page
 from insights.db import make_engine, make_sessionmakers
 from insights.ratelimit import make_rate_limiter
 from insights.settings import Settings
 from insights.web.body_limit import BodyLimit
 from insights.web.errors import install_error_handler
+from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
 from insights.web.state import AppState
 
@@ -37,7 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stop = asyncio.Event()
         worker = None
         if settings.alert_worker:
-            job = alerts.run_worker(state.engine, state.write, settings, stop)
+            job = alerts.run_worker(
+                state.engine, state.write, settings, stop, metrics.count_notification
+            )
             worker = asyncio.create_task(job, name="alert worker")
         yield
         stop.set()
@@ -71,6 +75,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     add_dashboard(app, settings)  # the HTML pages and /static
     install_error_handler(app, html_page=error_page, html_paths=PAGE_PATHS)
     app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RequestMetrics)  # added last, so outside the body limit: sees its 413s
+    app.include_router(metrics_endpoint.router)
     describe_api(app)
     return app
 

@@ -14,6 +14,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+from insights import metrics
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
@@ -25,9 +27,10 @@ def is_sqlite(bind: Engine | Connection | Session) -> bool:
     )
 
 
-def make_engine(url: str, pool_size: int = 10) -> Engine:
+def make_engine(url: str, pool_size: int = 10, pool: str = "main") -> Engine:
     """An engine that survives the database going away (pre-ping) and, on SQLite, runs
-    in WAL mode with foreign keys on and writers that wait instead of failing."""
+    in WAL mode with foreign keys on and writers that wait instead of failing. Its
+    connections in use count in the `pool` series of insights_db_pool_connections_in_use."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url,
@@ -35,16 +38,28 @@ def make_engine(url: str, pool_size: int = 10) -> Engine:
             pool_pre_ping=True,
         )
         _configure_sqlite(engine)
-        return engine
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=pool_size,
-        max_overflow=pool_size,
-        pool_timeout=10,
-        # JIT compilation costs ~20 ms on the report aggregates and never pays back here.
-        connect_args={"options": "-c jit=off", "connect_timeout": 5},
-    )
+    else:
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_timeout=10,
+            # JIT compilation costs ~20 ms on the report aggregates and never pays back here.
+            connect_args={"options": "-c jit=off", "connect_timeout": 5},
+        )
+    _count_connections_in_use(engine, pool)
+    return engine
+
+
+def _count_connections_in_use(engine: Engine, pool: str) -> None:
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(*_: Any) -> None:
+        metrics.pool_checked_out(pool)
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(*_: Any) -> None:
+        metrics.pool_checked_in(pool)
 
 
 def _configure_sqlite(engine: Engine) -> None:

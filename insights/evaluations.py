@@ -4,14 +4,14 @@ transaction with the caller's session."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights import members
+from insights import members, metrics
 from insights.errors import BadRequest, Conflict
 from insights.models import AudienceEvaluation, utcnow
 from insights.pagination import Page
@@ -41,12 +41,14 @@ def record_evaluation(
         session.flush()
         return evaluation
     check_newer(session, workspace_id, audience_id, evaluated_at)
-    if body.members is not None:
-        _check_keys("members", body.members)
-        bitmap = members.encode_keys(session, workspace_id, body.members)
-    else:
+    if body.members is None:
         bitmap = _apply_change(session, workspace_id, audience_id, body)
-    return record_member_evaluation(session, workspace_id, audience_id, evaluated_at, bitmap)
+        return record_member_evaluation(session, workspace_id, audience_id, evaluated_at, bitmap)
+    _check_keys("members", body.members)
+    bitmap = members.encode_keys(session, workspace_id, body.members)
+    evaluation = record_member_evaluation(session, workspace_id, audience_id, evaluated_at, bitmap)
+    metrics.count_member_keys(len(body.members))
+    return evaluation
 
 
 def _apply_change(
@@ -130,10 +132,11 @@ def record_member_upload(
     stores nothing (the caller rolls back). The CLI's upload and the HTTP one both come
     here; either way the heap freed by a large list goes back to the system after it."""
     evaluated_at = evaluated_at or default_evaluated_at()
+    keys = _KeyCount(batches)
     try:
         check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading keys
         with members.MemberEncoder(session, workspace_id) as encoder:
-            for batch in batches:
+            for batch in keys:
                 encoder.add(batch)
             bitmap = encoder.finish()
         evaluation = record_member_evaluation(
@@ -141,9 +144,23 @@ def record_member_upload(
         )
         # A full replacement is where keys fall out of use: the cheap place to look.
         members.collect_garbage(session, workspace_id)
+        metrics.count_member_keys(keys.seen)
         return evaluation
     finally:
         members.release_freed_memory()
+
+
+class _KeyCount:
+    """The batches of an upload, counting their keys as they pass."""
+
+    def __init__(self, batches: Iterable[list[str]]) -> None:
+        self.batches = batches
+        self.seen = 0
+
+    def __iter__(self) -> Iterator[list[str]]:
+        for batch in self.batches:
+            self.seen += len(batch)
+            yield batch
 
 
 def list_evaluations(

@@ -1,6 +1,6 @@
 """Imports point down (DESIGN.md): the faces (api/, dashboard/, cli/) never import each
-other; only members/ imports pyroaring; reports/, the SVG charts and the domain never
-import FastAPI, Starlette or the web layer."""
+other; only members/ imports pyroaring; only the metrics modules import prometheus_client;
+reports/, the SVG charts and the domain never import FastAPI, Starlette or the web layer."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ WEB = (*FACES, "insights.web", "insights.app")
 FRAMEWORKS = ("fastapi", "starlette")
 # Pure drawing and number formats: they live beside the pages but need no web framework.
 DRAWING = ("insights.dashboard.charts", "insights.dashboard.formats")
+# The metrics' declarations, and the collector that counts firing alerts in the database.
+METRICS = ("insights.metrics", "insights.alerts.collector")
 
 
 def _module_name(path: Path) -> str:
@@ -88,6 +90,17 @@ def test_only_members_imports_pyroaring() -> None:
     outside = [m for m in modules() if not _under(m, ("insights.members",))]
     direct = {m: [n for n in imports_of(m) if _under(n, ("pyroaring",))] for m in outside}
     assert not {m: n for m, n in direct.items() if n}
+
+
+def test_only_the_metrics_modules_import_prometheus_client() -> None:
+    outside = [m for m in modules() if m not in METRICS]
+    direct = {m: [n for n in imports_of(m) if _under(n, ("prometheus_client",))] for m in outside}
+    assert not {m: n for m, n in direct.items() if n}
+
+
+def test_the_metrics_module_needs_nothing_of_the_package() -> None:
+    """The domain, members/, db and the web layer all feed it: it must sit below them all."""
+    assert not [n for n in imports_of("insights.metrics") if _under(n, ("insights",))]
 
 
 def test_reports_charts_and_the_domain_never_reach_the_web_layer() -> None:

@@ -11,8 +11,13 @@ from insights import alerts, auth, workspaces
 from insights.cli.base import main, print_json, write_factory, write_session
 from insights.demo import ensure_demo
 from insights.importer import import_file
+from insights.metrics import shared_by_processes
 from insights.schemas.workspaces import Scope
 from insights.settings import Settings
+
+# A spawned worker answers uvicorn's health pings only once it has imported the package; on
+# a busy machine that takes longer than uvicorn's 5 s, and the workers were killed in a loop.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 @main.command("migrate")
@@ -30,14 +35,17 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the service."""
     import uvicorn
 
-    uvicorn.run(
-        "insights.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=settings.log_level,
-    )
+    # uvicorn spawns its workers: each imports the metrics anew, in multiprocess mode.
+    with shared_by_processes(workers):
+        uvicorn.run(
+            "insights.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=settings.log_level,
+            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
+        )
 
 
 @main.group()

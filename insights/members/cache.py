@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pyroaring import FrozenBitMap
 from sqlalchemy.orm import Session
 
+from insights import metrics
 from insights.members.reads import PARALLEL_READS, ParallelReads
 
 # session.info key under which a session carries the process's MemberCaches.
@@ -22,7 +23,8 @@ UNION_ENTRIES = 1024
 
 class BitmapCache:
     """Deserialised bitmaps by (workspace, evaluation): immutable, so only the byte bound
-    (their serialised size) evicts, least recently used first."""
+    (their serialised size) evicts, least recently used first. Its hits, misses and bytes
+    go to the process's metrics (the bytes of every cache of the process added up)."""
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
@@ -34,25 +36,28 @@ class BitmapCache:
     def get(self, key: tuple[uuid.UUID, uuid.UUID]) -> FrozenBitMap | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
+            if entry is not None:
+                self._entries.move_to_end(key)
+        metrics.count_bitmap_read(hit=entry is not None)
+        return None if entry is None else entry[0]
 
     def put(self, key: tuple[uuid.UUID, uuid.UUID], bitmap: FrozenBitMap, size: int) -> None:
         if size > self.max_bytes:
             return
         with self._lock:
+            before = self.bytes
             old = self._entries.pop(key, None)
             self.bytes += size - (old[1] if old else 0)
             self._entries[key] = (bitmap, size)
             while self.bytes > self.max_bytes:
                 _, (_, evicted) = self._entries.popitem(last=False)
                 self.bytes -= evicted
+            metrics.add_cached_bytes(self.bytes - before)
 
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            metrics.add_cached_bytes(-self.bytes)
             self.bytes = 0
 
     def __len__(self) -> int:

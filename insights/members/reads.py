@@ -30,7 +30,7 @@ class ParallelReads:
 
     def __init__(self, url: str, connections: int) -> None:
         self.connections = connections
-        self._engine = make_engine(url, pool_size=connections)
+        self._engine = make_engine(url, pool_size=connections, pool="bitmap_reads")
         # Each query is its own snapshot: the rows read are immutable (see read_blobs).
         self._autocommit = self._engine.execution_options(isolation_level="AUTOCOMMIT")
         self._threads = ThreadPoolExecutor(connections, thread_name_prefix="bitmap-read")

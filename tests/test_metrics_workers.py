@@ -1,0 +1,117 @@
+"""`insights serve --workers 2`, the real server in a subprocess: the counters of both
+workers add up, and whichever worker answers a scrape reports the total."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from tests.support.cli import INSIGHTS
+from tests.support.metrics import parse, total
+
+STARTUP_SECONDS = 150
+MAX_REQUESTS = 400
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _get(url: str) -> httpx2.Response:
+    """A request on a connection of its own, so successive ones may reach either worker."""
+    return httpx2.get(url, headers={"Connection": "close"}, timeout=10)
+
+
+def _wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the server exited:\n{log.read_text()}"
+        try:
+            if _get(f"{base}/readyz").status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"not ready within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()]
+
+
+def _samples_dir(server_pid: int) -> Path:
+    """The directory the workers write their samples to, read from a worker's environment."""
+    for child in _children(server_pid):
+        environ = Path(f"/proc/{child}/environ").read_bytes().split(b"\0")
+        for entry in environ:
+            if entry.startswith(b"PROMETHEUS_MULTIPROC_DIR="):
+                return Path(entry.split(b"=", 1)[1].decode())
+    raise AssertionError("no worker runs in multiprocess mode")
+
+
+def _counting_pids(directory: Path) -> set[str]:
+    return {path.stem.split("_")[-1] for path in directory.glob("counter_*.db")}
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("INSIGHTS_") and k != "PROMETHEUS_MULTIPROC_DIR"
+    }
+    env["INSIGHTS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'insights.db'}"
+    env["INSIGHTS_LOG_LEVEL"] = "warning"
+    command = [INSIGHTS, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
+    log_path = tmp_path / "server.log"
+    log = log_path.open("wb")
+    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        _wait_until_ready(base, process, log_path)
+        yield base, process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def test_counters_add_up_across_two_workers(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    base, process = server
+    directory = _samples_dir(process.pid)
+    made = 0
+    # Fresh connections land on either worker; go on until both have counted some.
+    while made < MAX_REQUESTS and (made < 20 or len(_counting_pids(directory)) < 2):
+        assert _get(f"{base}/healthz").status_code == 200
+        made += 1
+    assert len(_counting_pids(directory)) == 2, f"one worker took all {made} requests"
+    seen = []
+    for _ in range(6):  # each scrape reaches one worker or the other: all must agree
+        response = _get(f"{base}/metrics")
+        assert response.status_code == 200
+        samples = parse(response.text)
+        seen.append(total(samples, "insights_http_requests_total", route="/healthz"))
+    assert seen == [made] * len(seen)
+    directory_of_server = directory
+    process.send_signal(signal.SIGTERM)
+    process.wait(timeout=30)
+    assert not directory_of_server.exists()  # serve removes what the workers wrote
