@@ -583,3 +583,21 @@ def test_many_threads_evaluating_at_once_open_one_alert_each(
         thread.join(timeout=60)
     assert sorted(opened, reverse=True)[:1] != [0] and sum(opened) == 3
     assert len(_alerts(hook_api, state="firing")) == 3 and len(_notifications(db, hook_api)) == 3
+
+
+def test_a_rule_that_changes_its_condition_resolves_what_it_said_before_quietly(
+    db: Database, hook_api: Api, receiver: Receiver
+) -> None:
+    sync = _sync(hook_api)
+    rule = _rule(hook_api, receiver.url)
+    _run(hook_api, sync["id"], "failed")
+    assert len(_alerts(hook_api, state="firing")) == 1
+    changed = {"condition": "health_below", "threshold": 50}
+    response = hook_api.put(f"/alert-rules/{rule['id']}", json=changed)
+    assert response.status_code == 200, response.text
+    [firing] = _alerts(hook_api, state="firing")  # the new condition holds too: a new alert
+    [resolved] = _alerts(hook_api, state="resolved")
+    assert (firing["condition"], resolved["condition"]) == ("health_below", "sync_failed")
+    events = [(n.alert_id, n.event) for n in _notifications(db, hook_api)]
+    assert [event for _, event in events] == ["alert.firing", "alert.firing"]  # no resolved
+    assert str(events[0][0]) == resolved["id"] and str(events[1][0]) == firing["id"]

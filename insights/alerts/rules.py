@@ -98,10 +98,12 @@ def change(
         changes.pop("channel_secret", None)
     merged = {name: getattr(rule, name) for name in _COLUMNS} | changes
     _check(session, workspace_id, merged, allow_private)
+    condition_changed = changes.get("condition", rule.condition) != rule.condition
     for name, value in changes.items():
         setattr(rule, name, value)
     rule.updated_at = utcnow()
-    if not rule.enabled:
+    if not rule.enabled or condition_changed:
+        # Off, or watching something else now: what it said before no longer stands.
         resolve_quietly(session, workspace_id, rule.id)
     session.flush()
     return rule
