@@ -104,9 +104,13 @@ def _evaluate(
     conditions = {rule.condition for rule in rules}
     facts = gather(session, workspace_id, now, conditions, sync_scope, audience_scope)
     holding: dict[tuple[uuid.UUID, uuid.UUID], tuple[Subject, dict[str, object]]] = {}
+    judged: dict[tuple[str, object, uuid.UUID], dict[str, object] | None] = {}
     for rule in rules:
         for subject in _watched(rule, facts):
-            details = holds(rule.condition, rule.threshold, subject, facts)
+            alike = (rule.condition, rule.threshold, subject.id)  # rules alike judge alike
+            if alike not in judged:
+                judged[alike] = holds(rule.condition, rule.threshold, subject, facts)
+            details = judged[alike]
             if details is not None:
                 holding[(rule.id, subject.id)] = (subject, details)
     firing = _firing(session, workspace_id, rules, syncs, audiences)
