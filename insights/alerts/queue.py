@@ -19,13 +19,20 @@ from insights.alerts.engine import evaluate_scope
 from insights.alerts.evaluate import Scope
 
 log = logging.getLogger("insights.alerts")
+# How long the thread lets writes pile up before it evaluates them: a burst of writes to
+# one workspace becomes one evaluation, and the evaluation's transaction (SQLite: the
+# database's write lock) is taken once per burst rather than between every two writes.
+GATHER_SECONDS = 0.2
 
 
 class EvaluationQueue:
     """Scopes waiting for evaluation, merged per workspace, and the thread evaluating them."""
 
-    def __init__(self, write: sessionmaker[Session]) -> None:
+    def __init__(
+        self, write: sessionmaker[Session], gather_seconds: float = GATHER_SECONDS
+    ) -> None:
         self._write = write
+        self._gather_seconds = gather_seconds
         self._pending: dict[uuid.UUID, Scope] = {}
         self._busy = False
         self._closed = False
@@ -56,7 +63,7 @@ class EvaluationQueue:
                 self._changed.wait(left)
         return True
 
-    def close(self, timeout: float = 30.0) -> None:
+    def close(self, timeout: float = 10.0) -> None:
         """Evaluates what is queued, then stops the thread."""
         with self._changed:
             self._closed = True
@@ -72,7 +79,11 @@ class EvaluationQueue:
                     self._changed.wait()
                 if not self._pending:
                     return  # closed, and nothing left
-                taken, self._pending, self._busy = self._pending, {}, True
+                self._busy = True
+            if not self._closed:
+                time.sleep(self._gather_seconds)  # let the rest of a burst arrive
+            with self._changed:
+                taken, self._pending = self._pending, {}
             try:
                 evaluate_scope(self._write, taken)
             except Exception as exc:  # the periodic pass catches up
