@@ -5,16 +5,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+Query = TypeVar("Query", bound=Select[Any])
+
+# What a transaction will do to a row it reads (PostgreSQL row locks, held to its end):
+# "delete" it (FOR UPDATE: waits for every other lock), "update" it (FOR NO KEY UPDATE: rows
+# may still be inserted that refer to it), "refer" to it from a new or changed row (FOR KEY
+# SHARE: only a delete waits for it). SQLite serialises writers, so it needs none of them.
+Lock = Literal["delete", "update", "refer"]
+_LOCK_OPTIONS = {"delete": (False, False), "update": (False, True), "refer": (True, True)}
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:
@@ -103,6 +112,52 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def locked(query: Query, lock: Lock | None) -> Query:
+    """`query` taking `lock` on the rows it reads, and reading them afresh: after waiting for
+    the lock, the row is the one the other transaction committed, not a copy loaded earlier
+    in this session. None: the query as it is."""
+    if lock is None:
+        return query
+    read, key_share = _LOCK_OPTIONS[lock]
+    locking = query.with_for_update(read=read, key_share=key_share)
+    return locking.execution_options(populate_existing=True)
+
+
+def insert_new(session: Session, row: Any) -> bool:
+    """Adds `row` (whose primary key the client chose) and flushes it; False, with nothing
+    added, when a row with that key exists after all: committed by a concurrent request
+    since this one looked (PostgreSQL makes the insert wait for it, then collide)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "unique":
+            raise
+        return False
+    return True
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """ "unique", "foreign_key", "check", "not_null" or "other": what the database refused."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code is not None:
+        return _PG_INTEGRITY.get(code, "other")
+    message = str(exc.orig)
+    for prefix, kind in _SQLITE_INTEGRITY.items():
+        if message.startswith(prefix):
+            return kind
+    return "other"
+
+
+_PG_INTEGRITY = {"23505": "unique", "23503": "foreign_key", "23514": "check", "23502": "not_null"}
+_SQLITE_INTEGRITY = {
+    "UNIQUE constraint failed": "unique",
+    "FOREIGN KEY constraint failed": "foreign_key",
+    "CHECK constraint failed": "check",
+    "NOT NULL constraint failed": "not_null",
+}
 
 
 def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:

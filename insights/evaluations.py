@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights import members
+from insights import members, resources
 from insights.errors import BadRequest, Conflict
+from insights.kinds import KINDS
 from insights.models import AudienceEvaluation, utcnow
 from insights.pagination import Page
 from insights.schemas.evaluations import EvaluationCreate, EvaluationRead
@@ -24,12 +25,28 @@ def default_evaluated_at() -> datetime:
     return utcnow().replace(microsecond=0)
 
 
+def lock_audience(session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> None:
+    """404 unless the audience exists; its row is then locked against a delete until the
+    transaction ends (the delete waits, and takes what this wrote along)."""
+    resources.get(session, workspace_id, KINDS["audiences"], audience_id, lock="refer")
+
+
+def lock_member_list(session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> None:
+    """The locks of a member write, in their one order: the workspace's member lock (which
+    serialises every member write of the workspace), then the audience's row."""
+    members.lock_members(session, workspace_id)
+    lock_audience(session, workspace_id, audience_id)
+
+
 def record_evaluation(
     session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate
 ) -> AudienceEvaluation:
-    """Store one evaluation in any of its three forms."""
+    """Store one evaluation in any of its three forms. A member list is read, checked and
+    written under the member lock, so a change applies to the list the previous accepted
+    one left, never to one read before it committed."""
     evaluated_at = body.evaluated_at or default_evaluated_at()
     if body.size is not None:
+        lock_audience(session, workspace_id, audience_id)
         evaluation = AudienceEvaluation(
             workspace_id=workspace_id,
             audience_id=audience_id,
@@ -40,6 +57,7 @@ def record_evaluation(
         session.add(evaluation)
         session.flush()
         return evaluation
+    lock_member_list(session, workspace_id, audience_id)
     check_newer(session, workspace_id, audience_id, evaluated_at)
     if body.members is not None:
         _check_keys("members", body.members)
@@ -135,6 +153,7 @@ def record_member_upload(
         with members.MemberEncoder(session, workspace_id) as encoder:
             for batch in batches:
                 encoder.add(batch)
+            lock_member_list(session, workspace_id, audience_id)
             bitmap = encoder.finish()
         evaluation = record_member_evaluation(
             session, workspace_id, audience_id, evaluated_at, bitmap

@@ -21,7 +21,7 @@ from insights.members.cache import (
     session_info,
 )
 from insights.members.encoder import MemberEncoder, encode_keys
-from insights.members.encoding import MAX_MEMBER_ID
+from insights.members.encoding import MAX_MEMBER_ID, lock_members
 from insights.members.garbage import GC_DEAD_FRACTION, collect_garbage
 from insights.members.keys import MAX_KEY_LENGTH, member_key_problem
 from insights.members.memory import release_freed_memory
@@ -64,6 +64,7 @@ __all__ = [
     "current_evaluations",
     "encode_keys",
     "load_bitmaps",
+    "lock_members",
     "media_type",
     "member_key_problem",
     "parallel_reads",

@@ -46,9 +46,18 @@ def open_stage(session: Session, workspace_id: uuid.UUID, create: bool) -> KeySt
 
 def lock_next_member_id(session: Session, workspace_id: uuid.UUID) -> int:
     """The workspace's next free ID, with its row locked until the transaction ends
-    (SQLite write transactions are serialised already)."""
+    (SQLite write transactions are serialised already). FOR NO KEY UPDATE: rows that refer
+    to the workspace may still be inserted meanwhile."""
     query = select(Workspace.next_member_id).where(Workspace.id == workspace_id)
-    return int(session.execute(query.with_for_update()).scalar_one())
+    return int(session.execute(query.with_for_update(key_share=True)).scalar_one())
+
+
+def lock_members(session: Session, workspace_id: uuid.UUID) -> None:
+    """Takes the workspace's member lock (the lock on its next ID) until the transaction
+    ends. Every write of member lists and of the key dictionary takes it before it reads
+    anything it will write from, and before any audience's row lock: so each reads what the
+    one before it wrote, and two of them never wait for each other in opposite orders."""
+    lock_next_member_id(session, workspace_id)
 
 
 def advance_next_member_id(session: Session, workspace_id: uuid.UUID, next_id: int) -> None:
