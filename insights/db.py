@@ -13,7 +13,7 @@ from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Query = TypeVar("Query", bound=Select[Any])
@@ -175,6 +175,24 @@ def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
     engine.dispose()
 
 
+PROBE_SECONDS = 2
+
+
+def make_probe_engine(url: str) -> Engine:
+    """An engine for readiness probes: a fresh connection each time, outside the pool the
+    requests share (a pool that is all in use is busy, not down), with short timeouts."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS})
+        _configure_sqlite(engine)
+        return engine
+    options = f"-c statement_timeout={PROBE_SECONDS * 1000}"
+    return create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={"connect_timeout": PROBE_SECONDS, "options": options},
+    )
+
+
 def ping(engine: Engine) -> bool:
     """True when the database answers a trivial query."""
     try:
@@ -183,3 +201,12 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def connections_in_use(engine: Engine) -> tuple[int, int | None]:
+    """(connections of the engine's pool in use, how many it may open; None: no bound)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):  # no pool to run out of
+        return 0, None
+    # QueuePool keeps its overflow bound private; it is the max_overflow make_engine gave.
+    return pool.checkedout(), pool.size() + int(getattr(pool, "_max_overflow", 0))

@@ -4,7 +4,6 @@ transaction with the caller's session."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -134,35 +133,6 @@ def record_member_evaluation(
     session.flush()
     members.store_bitmap(session, workspace_id, audience_id, evaluation.id, bitmap)
     return evaluation
-
-
-def record_member_upload(
-    session: Session,
-    workspace_id: uuid.UUID,
-    audience_id: uuid.UUID,
-    evaluated_at: datetime | None,
-    batches: Iterable[list[str]],
-) -> AudienceEvaluation:
-    """Records the keys of `batches` (members.parse_keys of a file or a request body) as
-    the audience's full membership, exactly like an evaluation with `members`; a bad line
-    stores nothing (the caller rolls back). The CLI's upload and the HTTP one both come
-    here; either way the heap freed by a large list goes back to the system after it."""
-    evaluated_at = evaluated_at or default_evaluated_at()
-    try:
-        check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading keys
-        with members.MemberEncoder(session, workspace_id) as encoder:
-            for batch in batches:
-                encoder.add(batch)
-            lock_member_list(session, workspace_id, audience_id)
-            bitmap = encoder.finish()
-        evaluation = record_member_evaluation(
-            session, workspace_id, audience_id, evaluated_at, bitmap
-        )
-        # A full replacement is where keys fall out of use: the cheap place to look.
-        members.collect_garbage(session, workspace_id)
-        return evaluation
-    finally:
-        members.release_freed_memory()
 
 
 def list_evaluations(

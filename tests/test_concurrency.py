@@ -38,7 +38,9 @@ def at(seconds: int) -> str:
 
 @pytest.fixture
 def served(db: Database) -> Iterator[Served]:
-    with served_app(db) as app:
+    """The service, with room for every upload of a test at once (the per-workspace bound
+    has tests of its own)."""
+    with served_app(db, max_uploads_per_workspace=N) as app:
         yield app
 
 

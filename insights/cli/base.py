@@ -43,3 +43,9 @@ def write_session(settings: Settings) -> AbstractContextManager[Session]:
     """A write transaction on the configured database, for one-shot commands."""
     engine = make_engine(settings.database_url)
     return transaction(make_sessionmakers(engine)[1])
+
+
+def read_session(settings: Settings) -> AbstractContextManager[Session]:
+    """A read-only session on the configured database, for one-shot commands."""
+    engine = make_engine(settings.database_url)
+    return transaction(make_sessionmakers(engine)[0])

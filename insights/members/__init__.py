@@ -26,6 +26,7 @@ from insights.members.garbage import GC_DEAD_FRACTION, collect_garbage
 from insights.members.keys import MAX_KEY_LENGTH, member_key_problem
 from insights.members.memory import release_freed_memory
 from insights.members.reads import PARALLEL_READS, ParallelReads, parallel_reads
+from insights.members.spool import KeySpool
 from insights.members.storage import (
     current_bitmap,
     current_bitmaps,
@@ -34,7 +35,7 @@ from insights.members.storage import (
     store_bitmap,
     union_cardinality,
 )
-from insights.members.upload import NDJSON, TEXT, KeyParser, media_type, parse_keys
+from insights.members.upload import NDJSON, TEXT, KeyParser, media_type
 
 __all__ = [
     "GC_DEAD_FRACTION",
@@ -50,6 +51,7 @@ __all__ = [
     "CountCache",
     "FrozenBitMap",
     "KeyParser",
+    "KeySpool",
     "MemberCaches",
     "MemberEncoder",
     "Members",
@@ -68,7 +70,6 @@ __all__ = [
     "media_type",
     "member_key_problem",
     "parallel_reads",
-    "parse_keys",
     "release_freed_memory",
     "session_info",
     "store_bitmap",

@@ -11,18 +11,22 @@ from starlette.requests import HTTPConnection
 from insights.members import MemberCaches, ParallelReads
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
+from insights.upload_slots import UploadSlots
 
 
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
-    extra bitmap-read connections the sessions carry, and the rate limiter."""
+    extra bitmap-read connections the sessions carry, the rate limiter and the member
+    uploads' slots."""
 
     settings: Settings
     engine: Engine
+    probe: Engine  # readiness probes' own connections (insights.db.make_probe_engine)
     read: sessionmaker[Session]
     write: sessionmaker[Session]
     rate_limiter: RateLimiter
+    upload_slots: UploadSlots
     caches: MemberCaches
     parallel_reads: ParallelReads | None = None
 
