@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
 
@@ -210,3 +210,11 @@ def connections_in_use(engine: Engine) -> tuple[int, int | None]:
         return 0, None
     # QueuePool keeps its overflow bound private; it is the max_overflow make_engine gave.
     return pool.checkedout(), pool.size() + int(getattr(pool, "_max_overflow", 0))
+
+
+def database_failure(exc: DBAPIError) -> str:
+    """The driver's own first line of a database error (\"server closed the connection
+    unexpectedly\"), without the statement and parameters SQLAlchemy adds to its message:
+    those may hold the row values of a client's data."""
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__

@@ -8,22 +8,32 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from insights.db import make_engine, make_sessionmakers, migrate, transaction
+from insights.db import (
+    database_failure,
+    make_engine,
+    make_sessionmakers,
+    migrate,
+    transaction,
+)
 from insights.errors import InsightsError
 from insights.settings import Settings, get_settings
 
 
 class Commands(click.Group):
     """The command group: an error of the service (a refused line, an unknown workspace)
-    ends the command with its message and exit status 1, never a traceback."""
+    or of the database (gone away, refusing) ends the command with its message and exit
+    status 1, never a traceback (nor the row values in a database error's statement)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InsightsError as exc:
             raise click.ClickException(exc.message) from exc
+        except DBAPIError as exc:
+            raise click.ClickException(f"The database failed: {database_failure(exc)}.") from exc
 
 
 @click.group(cls=Commands)
