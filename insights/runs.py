@@ -4,6 +4,7 @@ status and timestamp rules."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,7 @@ from insights.schemas.runs import (
     SyncRunRead,
     SyncRunUpdate,
 )
+from insights.types import MAX_COUNT
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,21 @@ def check_timeline(status: str, started_at: datetime, completed_at: datetime | N
         raise BadRequest("Field completed_at must not be before started_at.")
 
 
+# A sync run's rows synced: the observability reports read their total run by run, as one
+# 64-bit integer, so the three may not add up to more than one count may be.
+ROWS_SYNCED = ("rows_created", "rows_updated", "rows_deleted")
+
+
+def check_rows_synced(counts: Mapping[str, Any]) -> None:
+    """The counts of a sync run (a loader run has none of them) add up to one count."""
+    values: list[int | None] = [counts.get(name) for name in ROWS_SYNCED]
+    if None not in values and sum(value or 0 for value in values) > MAX_COUNT:
+        raise BadRequest(
+            "Fields rows_created, rows_updated and rows_deleted must add up to at most "
+            f"{MAX_COUNT}."
+        )
+
+
 def create_run(
     session: Session,
     workspace_id: uuid.UUID,
@@ -94,6 +111,7 @@ def create_run(
     resources.get(session, workspace_id, kind.parent, parent_id, lock="refer")
     values = body.model_dump(exclude={"id"})
     check_timeline(body.status, body.started_at, body.completed_at)
+    check_rows_synced(values)
     stored = None if body.id is None else session.get(kind.table, (workspace_id, body.id))
     if stored is not None:
         return _stored_again(kind, stored, parent_id, values), False
@@ -160,6 +178,8 @@ def update_run(
     started_at = changes.get("started_at", run.started_at)
     completed_at = changes.get("completed_at", run.completed_at)
     check_timeline(status, started_at, completed_at)
+    if kind.parent_column == "sync_id":
+        check_rows_synced({name: changes.get(name, getattr(run, name)) for name in ROWS_SYNCED})
     for name, value in changes.items():
         setattr(run, name, value)
     run.updated_at = utcnow()

@@ -31,8 +31,9 @@ def ws(db: Database, served: Served) -> Api:
 
 
 def test_counts_at_their_maximum_never_break_a_read(served: Served, ws: Api) -> None:
-    """Two runs of each kind with every count at 2**63 - 1, completed a few seconds ago:
-    the summary, sync-health and the dashboard add them up exactly, read at once."""
+    """Two runs of each kind with their counts at the maximum (a sync run's rows synced
+    add up to 2**63 - 1), completed a few seconds ago: the summary, sync-health, the
+    dashboard and the observability reports add them up exactly, read at once."""
     source = ws.create("sources", name="S", source_type="x")["id"]
     model = ws.create("models", name="M", source_id=source)["id"]
     destination = ws.create("destinations", name="D", destination_type="x")["id"]
@@ -40,8 +41,8 @@ def test_counts_at_their_maximum_never_break_a_read(served: Served, ws: Api) -> 
     loader = ws.create("loaders", name="L", loader_type="s3")["id"]
     now = datetime.now(UTC)
     times = {"started_at": stamp(now - timedelta(seconds=2)), "completed_at": stamp(now)}
-    counts = {f"rows_{kind}": MAX_COUNT for kind in ("created", "updated", "deleted")}
-    for _ in range(2):
+    split = {"rows_created": MAX_COUNT - 7, "rows_updated": 5, "rows_deleted": 2}
+    for counts in ({"rows_created": MAX_COUNT, "rows_processed": MAX_COUNT}, split):
         run = {"status": "completed", **times}
         assert ws.post(f"/syncs/{sync}/runs", json={**run, **counts}).status_code == 201
         loaded = {**run, "rows_loaded": MAX_COUNT}
@@ -53,12 +54,41 @@ def test_counts_at_their_maximum_never_break_a_read(served: Served, ws: Api) -> 
             f"/workspaces/{ws.workspace_id}", headers={"Authorization": f"Bearer {ws.key}"}
         ),
     ]
-    summary, health, page = in_parallel(calls)
-    no_server_errors([summary, health, page])
-    assert summary.json()["syncs"]["rows_synced_today"] == 6 * MAX_COUNT
+    # The observability reports (contract 8) read the same counts, run by run.
+    calls += [
+        lambda path=path: served.api(ws).get(path)  # type: ignore[misc]
+        for path in (
+            "/insights/sync-duration",
+            "/insights/sync-throughput",
+            "/insights/sync-sla",
+            f"/insights/syncs/{sync}",
+        )
+    ]
+    summary, health, page, *observability = in_parallel(calls)
+    no_server_errors([summary, health, page, *observability])
+    assert [r.status_code for r in observability] == [200] * 4, [r.text for r in observability]
+    assert summary.json()["syncs"]["rows_synced_today"] == 2 * MAX_COUNT
     assert summary.json()["loaders"]["rows_loaded_today"] == 2 * MAX_COUNT
-    assert health.json()["syncs"][0]["total_rows_synced"] == 6 * MAX_COUNT
+    assert health.json()["syncs"][0]["total_rows_synced"] == 2 * MAX_COUNT
     assert page.status_code == 200
+
+
+def test_rows_synced_past_the_maximum_are_a_400_on_create_and_update(ws: Api) -> None:
+    """Each count within its bound, but together more than one count may be: refused when
+    the run is reported and when an update would make it so."""
+    source = ws.create("sources", name="S", source_type="x")["id"]
+    model = ws.create("models", name="M", source_id=source)["id"]
+    destination = ws.create("destinations", name="D", destination_type="x")["id"]
+    sync = ws.create("syncs", name="Sync", model_id=model, destination_id=destination)["id"]
+    run = {"status": "running", "started_at": "2024-01-15T10:00:00Z", "rows_created": MAX_COUNT}
+    refused = ws.post(f"/syncs/{sync}/runs", json={**run, "rows_deleted": 1})
+    assert refused.status_code == 400, refused.text
+    assert "must add up to at most" in refused.json()["error"]
+    created = ws.post(f"/syncs/{sync}/runs", json=run)
+    assert created.status_code == 201
+    path = f"/syncs/{sync}/runs/{created.json()['id']}"
+    assert ws.put(path, json={"rows_updated": 1}).status_code == 400
+    assert ws.put(path, json={"rows_created": 1, "rows_updated": MAX_COUNT - 1}).status_code == 200
 
 
 def test_a_count_past_the_maximum_is_a_400(ws: Api) -> None:

@@ -36,7 +36,7 @@ from insights.models import (
     SyncRun,
     utcnow,
 )
-from insights.runs import check_timeline
+from insights.runs import check_rows_synced, check_timeline
 from insights.types import format_timestamp
 from insights.workspaces import get_workspace
 
@@ -104,6 +104,7 @@ class Importer:
             raise NotFound(f"{run_kind.parent.title} {parent_id} does not exist.")
         check_timeline(record.status, record.started_at, record.completed_at)
         row = record.model_dump()
+        check_rows_synced(row)
         keyed = row["id"] is not None
         row.update(self._stamp(line, row["id"]), **{column: parent_id})
         self._queue(self.batches[column], line, record_type.name, keyed, row)
