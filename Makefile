@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-overlap clean services chromium
+.PHONY: demo serve test lint format bench bench-overlap soak clean services chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ bench: $(STAMP)
 bench-overlap: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_http --db both
 	$(BIN)/python -m benchmarks.overlap_http --db both
+
+## Soak (not in CI): mixed reads and writes, two processes on one PostgreSQL, ten minutes
+soak: $(STAMP) services
+	$(BIN)/python -m benchmarks.soak --seconds $${SOAK_SECONDS:-600}
 
 clean:
 	rm -rf $(VENV) build *.egg-info artifacts

@@ -31,10 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from benchmarks import insights_bench
 from insights import members
 from insights.db import is_sqlite, make_engine, make_sessionmakers, migrate, transaction
-from insights.evaluations import record_member_evaluation, record_member_upload
+from insights.evaluations import record_member_evaluation
 from insights.models import Audience, Workspace, utcnow
 from insights.reports.audience_overlap import audience_overlap
 from insights.settings import Settings
+from insights.uploads import record_member_upload
 
 PG_ADMIN_URL = os.environ.get(
     "INSIGHTS_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -134,9 +135,13 @@ class Bench:
 
         with transaction(self.write) as session:
             audience_id = audience_id or self.audience(session, label)
-            self.when += timedelta(seconds=1)
-            batches = members.parse_keys(chunks(), members.TEXT)
-            record_member_upload(session, self.ws, audience_id, self.when, batches)
+        self.when += timedelta(seconds=1)
+        with members.KeySpool(members.TEXT) as spool:
+            for chunk in chunks():
+                spool.feed(chunk)
+            spool.finish()
+            with transaction(self.write) as session:
+                record_member_upload(session, self.ws, audience_id, self.when, spool.blocks())
             peak = max(peak, rss_mib())
         seconds = time.perf_counter() - started
         print(f"upload {label:28s} {seconds:7.1f} s   RSS +{peak - base:6.0f} MiB at peak")

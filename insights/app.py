@@ -14,9 +14,10 @@ from insights.api import evaluations, health, insights, resources, runs, workspa
 from insights.api import members as member_lists
 from insights.api import metrics as metrics_endpoint
 from insights.dashboard.routes import PAGE_PATHS, add_dashboard, error_page
-from insights.db import make_engine, make_sessionmakers
+from insights.db import make_engine, make_probe_engine, make_sessionmakers
 from insights.ratelimit import make_rate_limiter
 from insights.settings import Settings
+from insights.upload_slots import UploadSlots
 from insights.web.body_limit import BodyLimit
 from insights.web.errors import install_error_handler
 from insights.web.metrics import RequestMetrics
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if state.parallel_reads is not None:
             state.parallel_reads.dispose()
         state.engine.dispose()
+        state.probe.dispose()
 
     app = FastAPI(
         title="SignalSmith Insights API",
@@ -93,5 +95,7 @@ def _build_state(settings: Settings) -> AppState:
     limiter = make_rate_limiter(
         settings.redis_url, settings.rate_limit_per_minute, settings.rate_limit_per_second
     )
+    slots = UploadSlots(settings.max_uploads_per_workspace, settings.redis_url)
+    probe = make_probe_engine(settings.database_url)
     queue = alerts.EvaluationQueue(write)
-    return AppState(settings, engine, read, write, limiter, caches, queue, parallel)
+    return AppState(settings, engine, probe, read, write, limiter, slots, caches, queue, parallel)

@@ -5,18 +5,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Select, create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, QueuePool
 
 from insights import metrics
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+Query = TypeVar("Query", bound=Select[Any])
+
+# What a transaction will do to a row it reads (PostgreSQL row locks, held to its end):
+# "delete" it (FOR UPDATE: waits for every other lock), "update" it (FOR NO KEY UPDATE: rows
+# may still be inserted that refer to it), "refer" to it from a new or changed row (FOR KEY
+# SHARE: only a delete waits for it). SQLite serialises writers, so it needs none of them.
+Lock = Literal["delete", "update", "refer"]
+_LOCK_OPTIONS = {"delete": (False, False), "update": (False, True), "refer": (True, True)}
 
 
 def is_sqlite(bind: Engine | Connection | Session) -> bool:
@@ -120,6 +129,52 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         session.close()
 
 
+def locked(query: Query, lock: Lock | None) -> Query:
+    """`query` taking `lock` on the rows it reads, and reading them afresh: after waiting for
+    the lock, the row is the one the other transaction committed, not a copy loaded earlier
+    in this session. None: the query as it is."""
+    if lock is None:
+        return query
+    read, key_share = _LOCK_OPTIONS[lock]
+    locking = query.with_for_update(read=read, key_share=key_share)
+    return locking.execution_options(populate_existing=True)
+
+
+def insert_new(session: Session, row: Any) -> bool:
+    """Adds `row` (whose primary key the client chose) and flushes it; False, with nothing
+    added, when a row with that key exists after all: committed by a concurrent request
+    since this one looked (PostgreSQL makes the insert wait for it, then collide)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError as exc:
+        if violated_constraint(exc) != "unique":
+            raise
+        return False
+    return True
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """ "unique", "foreign_key", "check", "not_null" or "other": what the database refused."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code is not None:
+        return _PG_INTEGRITY.get(code, "other")
+    message = str(exc.orig)
+    for prefix, kind in _SQLITE_INTEGRITY.items():
+        if message.startswith(prefix):
+            return kind
+    return "other"
+
+
+_PG_INTEGRITY = {"23505": "unique", "23503": "foreign_key", "23514": "check", "23502": "not_null"}
+_SQLITE_INTEGRITY = {
+    "UNIQUE constraint failed": "unique",
+    "FOREIGN KEY constraint failed": "foreign_key",
+    "CHECK constraint failed": "check",
+    "NOT NULL constraint failed": "not_null",
+}
+
+
 def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
     """Bring the database at `url` up to `revision` (the latest schema by default), or
     down to it."""
@@ -135,6 +190,24 @@ def migrate(url: str, revision: str = "head", *, down: bool = False) -> None:
     engine.dispose()
 
 
+PROBE_SECONDS = 2
+
+
+def make_probe_engine(url: str) -> Engine:
+    """An engine for readiness probes: a fresh connection each time, outside the pool the
+    requests share (a pool that is all in use is busy, not down), with short timeouts."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS})
+        _configure_sqlite(engine)
+        return engine
+    options = f"-c statement_timeout={PROBE_SECONDS * 1000}"
+    return create_engine(
+        url,
+        poolclass=NullPool,
+        connect_args={"connect_timeout": PROBE_SECONDS, "options": options},
+    )
+
+
 def ping(engine: Engine) -> bool:
     """True when the database answers a trivial query."""
     try:
@@ -143,3 +216,20 @@ def ping(engine: Engine) -> bool:
         return True
     except Exception:
         return False
+
+
+def connections_in_use(engine: Engine) -> tuple[int, int | None]:
+    """(connections of the engine's pool in use, how many it may open; None: no bound)."""
+    pool = engine.pool
+    if not isinstance(pool, QueuePool):  # no pool to run out of
+        return 0, None
+    # QueuePool keeps its overflow bound private; it is the max_overflow make_engine gave.
+    return pool.checkedout(), pool.size() + int(getattr(pool, "_max_overflow", 0))
+
+
+def database_failure(exc: DBAPIError) -> str:
+    """The driver's own first line of a database error (\"server closed the connection
+    unexpectedly\"), without the statement and parameters SQLAlchemy adds to its message:
+    those may hold the row values of a client's data."""
+    lines = str(exc.orig).strip().splitlines()
+    return lines[0] if lines else type(exc.orig).__name__

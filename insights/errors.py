@@ -93,4 +93,14 @@ class InternalError(InsightsError):
 
 
 class ServiceUnavailable(InsightsError):
+    """The database is unreachable or too busy; with `retry_after`, when to try again."""
+
     status_code = 503
+
+    def __init__(self, message: str, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}

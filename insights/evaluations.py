@@ -4,15 +4,15 @@ transaction with the caller's session."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights import members, metrics
+from insights import members, metrics, resources
 from insights.errors import BadRequest, Conflict
+from insights.kinds import KINDS
 from insights.models import AudienceEvaluation, utcnow
 from insights.pagination import Page
 from insights.schemas.evaluations import EvaluationCreate, EvaluationRead
@@ -24,12 +24,28 @@ def default_evaluated_at() -> datetime:
     return utcnow().replace(microsecond=0)
 
 
+def lock_audience(session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> None:
+    """404 unless the audience exists; its row is then locked against a delete until the
+    transaction ends (the delete waits, and takes what this wrote along)."""
+    resources.get(session, workspace_id, KINDS["audiences"], audience_id, lock="refer")
+
+
+def lock_member_list(session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID) -> None:
+    """The locks of a member write, in their one order: the workspace's member lock (which
+    serialises every member write of the workspace), then the audience's row."""
+    members.lock_members(session, workspace_id)
+    lock_audience(session, workspace_id, audience_id)
+
+
 def record_evaluation(
     session: Session, workspace_id: uuid.UUID, audience_id: uuid.UUID, body: EvaluationCreate
 ) -> AudienceEvaluation:
-    """Store one evaluation in any of its three forms."""
+    """Store one evaluation in any of its three forms. A member list is read, checked and
+    written under the member lock, so a change applies to the list the previous accepted
+    one left, never to one read before it committed."""
     evaluated_at = body.evaluated_at or default_evaluated_at()
     if body.size is not None:
+        lock_audience(session, workspace_id, audience_id)
         evaluation = AudienceEvaluation(
             workspace_id=workspace_id,
             audience_id=audience_id,
@@ -40,6 +56,7 @@ def record_evaluation(
         session.add(evaluation)
         session.flush()
         return evaluation
+    lock_member_list(session, workspace_id, audience_id)
     check_newer(session, workspace_id, audience_id, evaluated_at)
     if body.members is None:
         bitmap = _apply_change(session, workspace_id, audience_id, body)
@@ -118,49 +135,6 @@ def record_member_evaluation(
     session.flush()
     members.store_bitmap(session, workspace_id, audience_id, evaluation.id, bitmap)
     return evaluation
-
-
-def record_member_upload(
-    session: Session,
-    workspace_id: uuid.UUID,
-    audience_id: uuid.UUID,
-    evaluated_at: datetime | None,
-    batches: Iterable[list[str]],
-) -> AudienceEvaluation:
-    """Records the keys of `batches` (members.parse_keys of a file or a request body) as
-    the audience's full membership, exactly like an evaluation with `members`; a bad line
-    stores nothing (the caller rolls back). The CLI's upload and the HTTP one both come
-    here; either way the heap freed by a large list goes back to the system after it."""
-    evaluated_at = evaluated_at or default_evaluated_at()
-    keys = _KeyCount(batches)
-    try:
-        check_newer(session, workspace_id, audience_id, evaluated_at)  # before reading keys
-        with members.MemberEncoder(session, workspace_id) as encoder:
-            for batch in keys:
-                encoder.add(batch)
-            bitmap = encoder.finish()
-        evaluation = record_member_evaluation(
-            session, workspace_id, audience_id, evaluated_at, bitmap
-        )
-        # A full replacement is where keys fall out of use: the cheap place to look.
-        members.collect_garbage(session, workspace_id)
-        metrics.count_member_keys(keys.seen)
-        return evaluation
-    finally:
-        members.release_freed_memory()
-
-
-class _KeyCount:
-    """The batches of an upload, counting their keys as they pass."""
-
-    def __init__(self, batches: Iterable[list[str]]) -> None:
-        self.batches = batches
-        self.seen = 0
-
-    def __iter__(self) -> Iterator[list[str]]:
-        for batch in self.batches:
-            self.seen += len(batch)
-            yield batch
 
 
 def list_evaluations(

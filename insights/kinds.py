@@ -34,6 +34,9 @@ class Kind:
     sync_kind: str | None = None
     # fields derived on read (derived.py); None: the stored columns are all there is
     derive: derived.Derive | None = None
+    # run before a delete takes its row lock, in its transaction (the member lock, which
+    # member writes take before the audience's)
+    before_delete: Callable[[Session, uuid.UUID], object] | None = None
     # run after a delete, in its transaction (an audience's members free their keys)
     after_delete: Callable[[Session, uuid.UUID], object] | None = None
 
@@ -88,6 +91,7 @@ KINDS: dict[str, Kind] = {
             ("active", "inactive", "error"),
             {"parent_model_id": "models"},
             derive=derived.latest_evaluations,
+            before_delete=members.lock_members,
             # Its evaluations and bitmap went with it; keys nobody uses now may be collected.
             after_delete=members.collect_garbage,
         ),

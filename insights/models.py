@@ -11,6 +11,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKeyConstraint,
     Index,
@@ -197,6 +198,19 @@ class Loader(ResourceColumns, Base):
     schedule: Mapped[str | None] = mapped_column(String(255), nullable=True)
 
 
+# The run rules (insights.runs.check_timeline) kept by the database too: a finished run has a
+# completion time not before its start, an unfinished one none. Migration 0005 adds it.
+RUN_TIMELINE = (
+    "(status IN ('queued', 'running') AND completed_at IS NULL)"
+    " OR (status IN ('completed', 'failed', 'cancelled')"
+    " AND completed_at IS NOT NULL AND completed_at >= started_at)"
+)
+
+
+def _run_timeline() -> CheckConstraint:
+    return CheckConstraint(RUN_TIMELINE, name="timeline")
+
+
 class RunColumns:
     """The columns both run tables share."""
 
@@ -215,6 +229,7 @@ class SyncRun(RunColumns, Base):
     __tablename__ = "sync_runs"
     __table_args__ = (
         _ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),
+        _run_timeline(),
         # Per-sync windows and "the latest run" are range scans on this index. It also holds
         # every column the window aggregate reads, so the aggregate never visits the table
         # (runs are written in time order, so one sync's runs are spread over many pages).
@@ -247,6 +262,7 @@ class LoaderRun(RunColumns, Base):
     __tablename__ = "loader_runs"
     __table_args__ = (
         _ws_fk(["loader_id"], "loaders", ondelete="CASCADE"),
+        _run_timeline(),
         Index(None, "workspace_id", "loader_id", "started_at"),
         Index(None, "workspace_id", "completed_at"),
     )

@@ -3,15 +3,14 @@ process or, when Redis is configured, in Redis so that every process shares them
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
 import uuid
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
-log = logging.getLogger(__name__)
+from insights.shared_store import SharedStore
 
 # Both windows over one sorted set of request times; Redis's own clock keeps processes
 # on different machines in agreement. Returns nil when admitted, else seconds to wait.
@@ -77,27 +76,24 @@ class LocalRateLimiter:
 
 
 class RedisRateLimiter:
-    """Sliding windows in Redis, shared by every process of the service."""
+    """Sliding windows in Redis, shared by every process of the service. A limiter that is
+    down must not take the service down with it: without Redis, requests are admitted."""
 
     def __init__(self, url: str, per_minute: int, per_second: int) -> None:
-        import redis
-
         self.per_minute = per_minute
         self.per_second = per_second
-        self._client = redis.Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
-        self._script = self._client.register_script(_REDIS_SCRIPT)
+        self._store = SharedStore(url, "rate limits: requests are admitted")
+        self._script = self._store.client.register_script(_REDIS_SCRIPT)
 
     def check(self, workspace_id: uuid.UUID) -> int | None:
-        try:
-            wait = self._script(
-                keys=[f"insights:ratelimit:{workspace_id}"],
-                args=[self.per_minute, self.per_second, uuid.uuid4().hex],
-            )
-        except Exception:
-            # A limiter that is down must not take the service down with it.
-            log.warning("rate limiter: Redis unreachable, request admitted", exc_info=True)
-            return None
+        wait = self._store.run(lambda: self._count(workspace_id), without=lambda: None)
         return None if wait is None else _wait(float(wait))
+
+    def _count(self, workspace_id: uuid.UUID) -> Any:
+        return self._script(
+            keys=[f"insights:ratelimit:{workspace_id}"],
+            args=[self.per_minute, self.per_second, uuid.uuid4().hex],
+        )
 
 
 class NoRateLimiter:

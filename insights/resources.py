@@ -5,9 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from insights.db import Lock, insert_new, locked
 from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind, derived_fields, referrers
 from insights.models import Sync, utcnow
@@ -23,9 +24,13 @@ def _query(kind: Kind, workspace_id: uuid.UUID) -> Select[Any]:
     return query
 
 
-def find(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
-    """The object, or None; never one of another workspace or another kind."""
-    return session.scalars(_query(kind, workspace_id).where(kind.table.id == rid)).first()
+def find(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID, lock: Lock | None = None
+) -> Any:
+    """The object, or None; never one of another workspace or another kind. With `lock`, the
+    row is locked for what the caller will do (insights.db.Lock) and read as committed."""
+    query = _query(kind, workspace_id).where(kind.table.id == rid)
+    return session.scalars(locked(query, lock)).first()
 
 
 def ids(session: Session, workspace_id: uuid.UUID, kind: Kind) -> set[uuid.UUID]:
@@ -34,8 +39,11 @@ def ids(session: Session, workspace_id: uuid.UUID, kind: Kind) -> set[uuid.UUID]
     return set(session.scalars(query))
 
 
-def get(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> Any:
-    obj = find(session, workspace_id, kind, rid)
+def get(
+    session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID, lock: Lock | None = None
+) -> Any:
+    """The object (see `find`), else 404."""
+    obj = find(session, workspace_id, kind, rid, lock)
     if obj is None:
         raise NotFound(f"{kind.title} {rid} does not exist.")
     return obj
@@ -66,29 +74,38 @@ def list_page(
 def create(
     session: Session, workspace_id: uuid.UUID, kind: Kind, body: ResourceCreate
 ) -> tuple[Any, bool]:
-    """(the object, whether it was created now); a same-content retry returns the stored one."""
+    """(the object, whether it was created now); a same-content retry returns the stored one,
+    also when the retry ran beside the first request and lost the race to insert."""
     values = body.model_dump(exclude={"id"})
-    if body.id is not None:
-        stored = session.get(kind.table, (workspace_id, body.id))
-        if stored is not None:
-            if _is_same(kind, stored, values):
-                return stored, False
-            raise Conflict(f"{kind.title} {body.id} already exists with other content.")
+    stored = None if body.id is None else session.get(kind.table, (workspace_id, body.id))
+    if stored is not None:
+        return _stored_again(kind, stored, values), False
     _check_references(session, workspace_id, kind, values)
     obj = kind.table(workspace_id=workspace_id, **values)
-    if body.id is not None:
-        obj.id = body.id
     if kind.sync_kind is not None:
         obj.kind = kind.sync_kind
-    session.add(obj)
-    session.flush()
-    return obj, True
+    if body.id is None:
+        session.add(obj)
+        session.flush()
+        return obj, True
+    obj.id = body.id
+    if insert_new(session, obj):
+        return obj, True
+    stored = session.get(kind.table, (workspace_id, body.id), populate_existing=True)
+    return _stored_again(kind, stored, values), False
+
+
+def _stored_again(kind: Kind, stored: Any, values: dict[str, Any]) -> Any:
+    """The stored object when `values` are its content, else 409."""
+    if _is_same(kind, stored, values):
+        return stored
+    raise Conflict(f"{kind.title} {stored.id} already exists with other content.")
 
 
 def update(
     session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID, body: ResourceUpdate
 ) -> Any:
-    obj = get(session, workspace_id, kind, rid)
+    obj = get(session, workspace_id, kind, rid, lock="update")
     changes = present_fields(body)
     for name, value in changes.items():
         if value is None and not _nullable(kind, name):
@@ -102,8 +119,14 @@ def update(
 
 
 def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID) -> None:
-    """Delete, unless another object names it (409); runs and evaluations go with it."""
-    get(session, workspace_id, kind, rid)
+    """Delete, unless another object names it (409); runs and evaluations go with it.
+
+    The row is locked first: a create that names it either holds its reference lock already
+    (the delete waits, then sees the new referrer: 409) or waits for the delete (then finds
+    nothing to name: 400)."""
+    if kind.before_delete is not None:
+        kind.before_delete(session, workspace_id)
+    get(session, workspace_id, kind, rid, lock="delete")
     for referrer, field in referrers(kind):
         column = getattr(referrer.table, field)
         query = _query(referrer, workspace_id).where(column == rid).limit(1)
@@ -126,10 +149,8 @@ def _check_references(
         if target_id is None:
             continue
         target = KINDS[path]
-        found = session.scalar(
-            select(exists(_query(target, workspace_id).where(target.table.id == target_id)))
-        )
-        if not found:
+        # Locked until this transaction ends, so that a delete cannot take it away meanwhile.
+        if find(session, workspace_id, target, target_id, lock="refer") is None:
             raise BadRequest(
                 f"Field {field} {target_id} does not name a {target.label} of this workspace."
             )

@@ -34,6 +34,12 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1 << 30, ge=1024, description="body limit of the streaming member upload (413 above)"
     )
+    max_uploads_per_workspace: int = Field(
+        2,
+        ge=1,
+        description="member uploads one workspace may run at once, counted across processes "
+        "when Redis is configured (429 with `Retry-After` beyond)",
+    )
     # JSON bodies are parsed in memory, so they get their own, smaller limit.
     max_json_body_bytes: int = Field(
         64 << 20, ge=1024, description="body limit of every JSON request (413 above)"

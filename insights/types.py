@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import (
@@ -67,6 +67,20 @@ def _text_only(value: Any) -> Any:
 
 # In requests: must carry a zone (a naive timestamp is a 400); stored as UTC whole seconds.
 InTimestamp = Annotated[AwareDatetime, BeforeValidator(_text_only), AfterValidator(_to_utc_seconds)]
+# How far ahead of the server's clock the time of an event may be: two clocks disagree a
+# little, more is a mistake (an evaluation at 9999-12-31 would make every later member list
+# of its audience "older", and put a point at the end of every trend).
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _not_ahead(value: datetime) -> datetime:
+    if value > datetime.now(UTC) + MAX_CLOCK_SKEW:
+        raise ValueError("the time is more than 5 minutes ahead of the server's clock")
+    return value
+
+
+# The time of something that happened (a run, an evaluation): not in the future.
+EventTimestamp = Annotated[InTimestamp, AfterValidator(_not_ahead)]
 # In responses.
 OutTimestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
 

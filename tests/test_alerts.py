@@ -602,3 +602,26 @@ def test_a_rule_that_changes_its_condition_resolves_what_it_said_before_quietly(
     events = [(n.alert_id, n.event) for n in _notifications(db, hook_api)]
     assert [event for _, event in events] == ["alert.firing", "alert.firing"]  # no resolved
     assert str(events[0][0]) == resolved["id"] and str(events[1][0]) == firing["id"]
+
+
+def test_a_member_upload_is_evaluated_like_any_write(
+    db: Database, hook_api: Api, receiver: Receiver
+) -> None:
+    audience = hook_api.create("audiences", name="Uploaded")
+    _rule(hook_api, receiver.url, "audience_size_change", threshold=50)
+    now = datetime.now(UTC).replace(microsecond=0)
+    for keys, minutes in ((["a", "b"], 20), (["a", "b", "c", "d", "e"], 10)):
+        response = hook_api.put(
+            f"/audiences/{audience['id']}/members",
+            params={"evaluated_at": _iso(now - timedelta(minutes=minutes))},
+            content="\n".join(keys).encode(),
+            headers={"Content-Type": "text/plain"},
+        )
+        assert response.status_code == 201, response.text
+    [alert] = _alerts(hook_api, state="firing")
+    assert alert["details"] == {
+        "previous_size": 2,
+        "size": 5,
+        "change_percent": 150.0,
+        "threshold": 50.0,
+    }

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import select
 
 from insights.errors import BadRequest, Conflict
-from insights.evaluations import record_member_upload
-from insights.members import NDJSON, TEXT, KeyParser, parse_keys
+from insights.members import NDJSON, TEXT, KeyParser, KeySpool
 from insights.models import AudienceEvaluation, MemberKey
+from insights.uploads import record_member_upload
 from tests.support.api import Api, make_settings, new_workspace_api
 from tests.support.bitmaps import current_members
 from tests.support.databases import Database
@@ -84,20 +84,25 @@ def test_a_line_without_end_is_refused_before_it_fills_memory() -> None:
 # Recording -----------------------------------------------------------------------------
 
 
-def _file(text: str, size: int = 4) -> Iterator[bytes]:
+def _spooled(text: str, size: int = 4) -> Iterator[str]:
+    """The blocks of keys a spool makes of `text`, fed `size` bytes at a time."""
     data = text.encode()
-    return (data[i : i + size] for i in range(0, len(data), size))
+    with KeySpool(TEXT) as spool:
+        for start in range(0, len(data), size):
+            spool.feed(data[start : start + size])
+        spool.finish()
+        yield from spool.blocks()
 
 
 def test_upload_records_a_member_evaluation(db: Database, workspace_id: uuid.UUID) -> None:
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id)
         first = record_member_upload(
-            session, workspace_id, audience.id, T0, parse_keys(_file("a\nb\nb\nc\n"), TEXT)
+            session, workspace_id, audience.id, T0, _spooled("a\nb\nb\nc\n")
         )
         later = T0.replace(hour=13)
         second = record_member_upload(
-            session, workspace_id, audience.id, later, parse_keys(_file("b\nc\nd\n"), TEXT)
+            session, workspace_id, audience.id, later, _spooled("b\nc\nd")
         )
         assert (first.size, first.members_added, first.members_removed) == (3, None, None)
         assert (second.size, second.members_added, second.members_removed) == (3, 1, 1)
@@ -112,9 +117,9 @@ def test_upload_must_be_newer_than_the_latest_member_list(
 ) -> None:
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id)
-        record_member_upload(session, workspace_id, audience.id, T0, [["a"]])
+        record_member_upload(session, workspace_id, audience.id, T0, ["a"])
         with pytest.raises(Conflict):
-            record_member_upload(session, workspace_id, audience.id, T0, [["b"]])
+            record_member_upload(session, workspace_id, audience.id, T0, ["b"])
 
 
 # HTTP ----------------------------------------------------------------------------------

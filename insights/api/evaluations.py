@@ -36,7 +36,6 @@ def create_evaluation(
     access: WriteAccess,
     session: SessionDep,
 ) -> Any:
-    resources.get(session, access.workspace_id, AUDIENCES, audience_id)
     return evaluations.record_evaluation(session, access.workspace_id, audience_id, body)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from insights.db import ping
+from insights.db import connections_in_use, ping
 from insights.web.state import app_state
 
 router = APIRouter(tags=["health"])
@@ -19,7 +21,17 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> JSONResponse:
-    """Readiness: the database answers (503 when it does not)."""
-    if ping(app_state(request).engine):
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"error": "the database is unreachable"}, status_code=503)
+    """Readiness: the database answers a connection of the probe's own (503 when it does
+    not). A process whose pooled connections are all in use is busy, not down: it answers
+    200 with `"database": "busy"`, so a load balancer does not take a healthy process out."""
+    state = app_state(request)
+    if not ping(state.probe):
+        return JSONResponse({"error": "The database is unreachable."}, status_code=503)
+    in_use, limit = connections_in_use(state.engine)
+    body: dict[str, Any] = {
+        "status": "ready",
+        "database": "busy" if limit is not None and in_use >= limit else "up",
+        "connections_in_use": in_use,
+        "connections": limit,
+    }
+    return JSONResponse(body)

@@ -49,7 +49,6 @@ def _add_routes(kind: RunKind) -> None:
         session: SessionDep,
         response: Response,
     ) -> Any:
-        resources.get(session, access.workspace_id, kind.parent, parent_id)
         run, created = runs.create_run(session, access.workspace_id, kind, parent_id, body)
         if not created:
             response.status_code = 200
@@ -116,9 +115,7 @@ def _add_routes(kind: RunKind) -> None:
         access: WriteAccess,
         session: SessionDep,
     ) -> Any:
-        resources.get(session, access.workspace_id, kind.parent, parent_id)
-        run = runs.get_run(session, access.workspace_id, kind, parent_id, run_id)
-        return runs.update_run(session, run, body)
+        return runs.update_run(session, access.workspace_id, kind, parent_id, run_id, body)
 
 
 for _kind in RUN_KINDS.values():

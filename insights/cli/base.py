@@ -5,27 +5,37 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 import click
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights import alerts
-from insights.db import make_engine, make_sessionmakers, migrate, transaction
+from insights.db import (
+    database_failure,
+    make_engine,
+    make_sessionmakers,
+    migrate,
+    transaction,
+)
 from insights.errors import InsightsError
 from insights.settings import Settings, get_settings
 
 
 class Commands(click.Group):
     """The command group: an error of the service (a refused line, an unknown workspace)
-    ends the command with its message and exit status 1, never a traceback."""
+    or of the database (gone away, refusing) ends the command with its message and exit
+    status 1, never a traceback (nor the row values in a database error's statement)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InsightsError as exc:
             raise click.ClickException(exc.message) from exc
+        except DBAPIError as exc:
+            raise click.ClickException(f"The database failed: {database_failure(exc)}.") from exc
 
 
 @click.group(cls=Commands)
@@ -60,3 +70,9 @@ def write_session(settings: Settings) -> Iterator[Session]:
         with transaction(write) as session:
             yield session
         alerts.evaluate_after_write(write, session)
+
+
+def read_session(settings: Settings) -> AbstractContextManager[Session]:
+    """A read-only session on the configured database, for one-shot commands."""
+    engine = make_engine(settings.database_url)
+    return transaction(make_sessionmakers(engine)[0])

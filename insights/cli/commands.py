@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -137,6 +138,9 @@ def import_command(
     settings: Settings, file: Path, workspace_id: Any, atomic: bool, progress: bool | None
 ) -> None:
     """Import an NDJSON file of resources, runs and evaluations (one record a line)."""
+    # When the database goes away mid-batch, psycopg logs that it could not end its
+    # pipeline; the command's own one-line error says it all.
+    logging.getLogger("psycopg").setLevel(logging.ERROR)
     with write_session(settings) as session:
         report = import_file(session, workspace_id, file, atomic=atomic, progress=progress)
     with write_factory(settings) as write:  # the import writes in bulk, past the tracking

@@ -12,15 +12,15 @@ import click
 from pydantic import TypeAdapter, ValidationError
 from tqdm import tqdm
 
-from insights import evaluations, members, resources
-from insights.cli.base import main, print_json, write_session
-from insights.kinds import KINDS
+from insights import evaluations, members, uploads
+from insights.cli.base import main, print_json, read_session, write_session
 from insights.schemas.evaluations import EvaluationRead
 from insights.settings import Settings
-from insights.types import InTimestamp
+from insights.types import EventTimestamp
+from insights.validation import validation_reason
 
 CHUNK_BYTES = 1 << 20
-_TIMESTAMP = TypeAdapter(InTimestamp)
+_TIMESTAMP = TypeAdapter(EventTimestamp)
 
 
 @main.group("members")
@@ -39,8 +39,9 @@ def _evaluated_at(raw: str | None) -> datetime | None:
         return None
     try:
         return _TIMESTAMP.validate_python(raw)
-    except ValidationError:
-        raise click.BadParameter(f"{raw!r} is not a timestamp with a zone") from None
+    except ValidationError as exc:
+        reason = validation_reason(exc.errors()[0])
+        raise click.BadParameter(f"{raw!r} is not a time this upload can carry: {reason}") from None
 
 
 @members_group.command("upload")
@@ -67,18 +68,22 @@ def upload(
     media = (
         members.NDJSON if (kind or file.suffix.lstrip(".")) in ("ndjson", "jsonl") else members.TEXT
     )
-    when = _evaluated_at(evaluated_at)
-    with (
-        write_session(settings) as session,
-        file.open("rb") as handle,
-        tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc=file.name) as bar,
-    ):
-        resources.get(session, workspace_id, KINDS["audiences"], audience_id)
-        batches = members.parse_keys(_chunks(handle, bar), media)
-        evaluation = evaluations.record_member_upload(
-            session, workspace_id, audience_id, when, batches
-        )
-        body = EvaluationRead.model_validate(evaluation).model_dump(mode="json")
+    when = _evaluated_at(evaluated_at) or evaluations.default_evaluated_at()
+    with read_session(settings) as session:  # an unknown audience, a stale time: say so first
+        uploads.check_upload(session, workspace_id, audience_id, when)
+    with members.KeySpool(media) as spool:
+        with (
+            file.open("rb") as handle,
+            tqdm(total=file.stat().st_size, unit="B", unit_scale=True, desc=file.name) as bar,
+        ):
+            for chunk in _chunks(handle, bar):
+                spool.feed(chunk)
+            spool.finish()
+        with write_session(settings) as session:
+            evaluation = uploads.record_member_upload(
+                session, workspace_id, audience_id, when, spool.blocks()
+            )
+            body = EvaluationRead.model_validate(evaluation).model_dump(mode="json")
     print_json(body)
 
 

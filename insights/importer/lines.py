@@ -13,11 +13,12 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from insights import evaluations, resources
-from insights.db import is_sqlite
+from insights.db import database_failure, is_sqlite
 from insights.errors import Conflict, InsightsError, NotFound
 from insights.importer.batches import (
     LOADER_RUN_FIELDS,
@@ -35,7 +36,7 @@ from insights.models import (
     SyncRun,
     utcnow,
 )
-from insights.runs import check_timeline
+from insights.runs import check_rows_synced, check_timeline
 from insights.types import format_timestamp
 from insights.workspaces import get_workspace
 
@@ -103,6 +104,7 @@ class Importer:
             raise NotFound(f"{run_kind.parent.title} {parent_id} does not exist.")
         check_timeline(record.status, record.started_at, record.completed_at)
         row = record.model_dump()
+        check_rows_synced(row)
         keyed = row["id"] is not None
         row.update(self._stamp(line, row["id"]), **{column: parent_id})
         self._queue(self.batches[column], line, record_type.name, keyed, row)
@@ -223,8 +225,25 @@ def _feed(importer: Importer, lines: Iterable[bytes], bar: Any, atomic: bool) ->
                     committed = number
         importer.flush()
     except ImportFailed as exc:
-        if not atomic:
-            exc.message = exc.message.removesuffix(".") + f" (lines 1 to {committed} were stored)."
+        if not atomic:  # atomic: the docs say nothing is stored after an error
+            exc.message = exc.message.removesuffix(".") + _stored(atomic, committed)
         raise
+    except DBAPIError as exc:
+        if isinstance(exc, IntegrityError):
+            raise
+        # The database went away or refused to go on: say so in one line, without the
+        # statement and its row values that SQLAlchemy's message carries.
+        failed = ImportFailed(f"line {number}", f"the database failed ({database_failure(exc)})")
+        failed.message = failed.message.removesuffix(".") + _stored(atomic, committed)
+        raise failed from None
     bar.update(unreported)
     return number
+
+
+def _stored(atomic: bool, committed: int) -> str:
+    """What an error adds about the lines before it: which of them are stored."""
+    if atomic:
+        return "; nothing of the file was stored."
+    if committed == 0:
+        return " (no line was stored)."
+    return f" (lines 1 to {committed} were stored)."

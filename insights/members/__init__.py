@@ -21,11 +21,12 @@ from insights.members.cache import (
     session_info,
 )
 from insights.members.encoder import MemberEncoder, encode_keys
-from insights.members.encoding import MAX_MEMBER_ID
+from insights.members.encoding import MAX_MEMBER_ID, lock_members
 from insights.members.garbage import GC_DEAD_FRACTION, collect_garbage
 from insights.members.keys import MAX_KEY_LENGTH, member_key_problem
 from insights.members.memory import release_freed_memory
 from insights.members.reads import PARALLEL_READS, ParallelReads, parallel_reads
+from insights.members.spool import KeySpool
 from insights.members.storage import (
     current_bitmap,
     current_bitmaps,
@@ -34,7 +35,7 @@ from insights.members.storage import (
     store_bitmap,
     union_cardinality,
 )
-from insights.members.upload import NDJSON, TEXT, KeyParser, media_type, parse_keys
+from insights.members.upload import NDJSON, TEXT, KeyParser, media_type
 
 __all__ = [
     "GC_DEAD_FRACTION",
@@ -50,6 +51,7 @@ __all__ = [
     "CountCache",
     "FrozenBitMap",
     "KeyParser",
+    "KeySpool",
     "MemberCaches",
     "MemberEncoder",
     "Members",
@@ -64,10 +66,10 @@ __all__ = [
     "current_evaluations",
     "encode_keys",
     "load_bitmaps",
+    "lock_members",
     "media_type",
     "member_key_problem",
     "parallel_reads",
-    "parse_keys",
     "release_freed_memory",
     "session_info",
     "store_bitmap",

@@ -33,11 +33,18 @@ class MemberEncoder:
         self.close()
 
     def add(self, keys: Sequence[str]) -> None:
-        if not keys:
-            return
+        if keys:
+            self._open().add(keys)
+
+    def add_text(self, block: str) -> None:
+        """Keys separated by newlines (a block of insights.members.KeySpool)."""
+        if block:
+            self._open().add_text(block)
+
+    def _open(self) -> KeyStage:
         if self._stage is None:
             self._stage = open_stage(self.session, self.workspace_id, self.create)
-        self._stage.add(keys)
+        return self._stage
 
     def finish(self) -> BitMap:
         """The IDs of every key added; unknown keys get new IDs (create) or are skipped."""

@@ -33,6 +33,7 @@ class KeyStage(Protocol):
     waits for any work in flight, so the caller may use (or roll back) its session again."""
 
     def add(self, keys: Sequence[str]) -> None: ...
+    def add_text(self, block: str) -> None: ...  # keys separated by newlines
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]: ...
     def close(self) -> None: ...
 
@@ -46,9 +47,18 @@ def open_stage(session: Session, workspace_id: uuid.UUID, create: bool) -> KeySt
 
 def lock_next_member_id(session: Session, workspace_id: uuid.UUID) -> int:
     """The workspace's next free ID, with its row locked until the transaction ends
-    (SQLite write transactions are serialised already)."""
+    (SQLite write transactions are serialised already). FOR NO KEY UPDATE: rows that refer
+    to the workspace may still be inserted meanwhile."""
     query = select(Workspace.next_member_id).where(Workspace.id == workspace_id)
-    return int(session.execute(query.with_for_update()).scalar_one())
+    return int(session.execute(query.with_for_update(key_share=True)).scalar_one())
+
+
+def lock_members(session: Session, workspace_id: uuid.UUID) -> None:
+    """Takes the workspace's member lock (the lock on its next ID) until the transaction
+    ends. Every write of member lists and of the key dictionary takes it before it reads
+    anything it will write from, and before any audience's row lock: so each reads what the
+    one before it wrote, and two of them never wait for each other in opposite orders."""
+    lock_next_member_id(session, workspace_id)
 
 
 def advance_next_member_id(session: Session, workspace_id: uuid.UUID, next_id: int) -> None:
@@ -92,6 +102,9 @@ class SqliteStage:
         self.pending.extend(keys)
         if len(self.pending) >= self.RUN_KEYS:
             self._start_run()
+
+    def add_text(self, block: str) -> None:
+        self.add(block.split("\n"))
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
         try:
@@ -189,12 +202,16 @@ class PostgresStage:
         return self.conn.execute(query, params)
 
     def add(self, keys: Sequence[str]) -> None:
-        data = "\n".join(keys)
-        if "\\" in data or "\t" in data:
-            data = data.replace("\\", "\\\\").replace("\t", "\\t")
+        self.add_text("\n".join(keys))
+
+    def add_text(self, block: str) -> None:
+        """One COPY of the block as it is: keys hold no line break, so only a backslash or a
+        tab needs escaping in COPY's text format."""
+        if "\\" in block or "\t" in block:
+            block = block.replace("\\", "\\\\").replace("\t", "\\t")
         statement = sql.SQL("COPY {} (key) FROM STDIN").format(self.stage)
         with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(data + "\n")
+            copy.write(block + "\n")
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
         first = lock_next_member_id(self.session, self.ws) if self.create else 0

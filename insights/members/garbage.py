@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights.members.bitmaps import bitmap_from_ids, union
-from insights.members.encoding import delete_ids, dictionary_ids, lock_next_member_id
+from insights.members.encoding import delete_ids, dictionary_ids, lock_members
 from insights.members.storage import current_bitmaps
 from insights.models import MemberKey
 
@@ -23,10 +23,11 @@ def collect_garbage(
     """Deletes dictionary keys that no audience's current members use, once they are at
     least `min_dead_fraction` of the dictionary; returns how many were deleted.
 
-    Under the workspace row lock that encoding takes, so a key cannot go between being
-    looked up and its bitmap being stored. Every live ID is in the dictionary (only this
-    deletes keys), so the count minus the live IDs is the number of dead keys."""
-    lock_next_member_id(session, workspace_id)
+    Under the member lock (lock_members) that every member write takes before it reads, so
+    a key cannot go between being looked up and its bitmap being stored. Every live ID is in
+    the dictionary (only this deletes keys), so the count minus the live IDs is the number of
+    dead keys."""
+    lock_members(session, workspace_id)
     live = union(bitmap for _, bitmap in current_bitmaps(session, workspace_id, None).values())
     total = session.execute(
         select(func.count()).select_from(MemberKey).where(MemberKey.workspace_id == workspace_id)

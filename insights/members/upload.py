@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import NoReturn
 
 from insights.errors import BadRequest
 from insights.members.keys import MAX_KEY_LENGTH, member_key_problem
+from insights.types import is_unicode_text
 
 TEXT = "text/plain"
 NDJSON = "application/x-ndjson"
@@ -84,26 +85,28 @@ class KeyParser:
 
     def _text_keys(self, text: str, lines: list[str]) -> list[str]:
         keys = list(filter(None, lines))
-        if "\r" in text or max(map(len, keys), default=0) > MAX_KEY_LENGTH:
+        suspect = "\r" in text or "\x00" in text  # decoded UTF-8 holds no lone surrogate
+        if suspect or max(map(len, keys), default=0) > MAX_KEY_LENGTH:
             self._find_bad(lines, lines)
         return keys
 
     def _json_keys(self, lines: list[str]) -> list[str]:
         present = list(filter(str.strip, lines))
-        try:
-            keys = json.loads("[" + ",".join(present) + "]")
-        except ValueError:
-            keys = None
-        if keys is None or len(keys) != len(present) or not _all_good(keys):
+        keys = None
+        # A line longer than any key's JSON could be is not parsed at all (a line of
+        # thousands of "[" would exhaust the parser's recursion).
+        if max(map(len, present), default=0) <= MAX_LINE_BYTES:
+            keys = _json_value("[" + ",".join(present) + "]")
+        if not isinstance(keys, list) or len(keys) != len(present) or not _all_good(keys):
             self._find_bad(lines, [_json_line(line) for line in lines])
-        return keys  # type: ignore[no-any-return]
+        return keys
 
     def _find_bad(self, lines: list[str], values: Iterable[object]) -> NoReturn:
         """Raises for the first bad line of a run known to hold one."""
         for offset, (line, value) in enumerate(zip(lines, values, strict=True)):
             if not (line.strip() if self.ndjson else line):
                 continue  # an empty line is skipped, not refused
-            problem = _JSON_PROBLEM if value is _NOT_JSON else member_key_problem(value)
+            problem = _LINE_PROBLEMS.get(id(value)) or member_key_problem(value)
             if problem is not None:
                 self._fail(self.line + offset + 1, problem)
         raise AssertionError("a run flagged as bad had no bad line")
@@ -112,19 +115,28 @@ class KeyParser:
         raise BadRequest(f"Line {line}: {problem}.")
 
 
-_NOT_JSON = object()
-_JSON_PROBLEM = "the line is not a JSON string"
+_NOT_JSON, _TOO_LONG = object(), object()
+_LINE_PROBLEMS = {
+    id(_NOT_JSON): "the line is not a JSON string",
+    id(_TOO_LONG): f"a member key must be at most {MAX_KEY_LENGTH} characters",
+}
 
 
-def _json_line(line: str) -> object:
+def _json_value(text: str) -> object:
+    """The parsed JSON, or _NOT_JSON for text that is not JSON or nests too deep to parse."""
     try:
-        return json.loads(line)
-    except ValueError:
+        return json.loads(text)
+    except (ValueError, RecursionError):
         return _NOT_JSON
 
 
+def _json_line(line: str) -> object:
+    return _TOO_LONG if len(line) > MAX_LINE_BYTES else _json_value(line)
+
+
 def _all_good(keys: list[object]) -> bool:
-    """Whether every parsed value is a valid key, checked without a Python loop per key."""
+    """Whether every parsed value is a valid key (member_key_problem finds nothing), checked
+    without a Python loop per key."""
     if not {str}.issuperset(map(type, keys)):
         return False
     strings: list[str] = keys  # type: ignore[assignment]
@@ -133,13 +145,7 @@ def _all_good(keys: list[object]) -> bool:
         all(strings)
         and "\n" not in joined
         and "\r" not in joined
+        and "\x00" not in joined
+        and (joined.isascii() or is_unicode_text(joined))
         and max(map(len, strings), default=0) <= MAX_KEY_LENGTH
     )
-
-
-def parse_keys(chunks: Iterable[bytes], kind: str) -> Iterator[list[str]]:
-    """Batches of validated keys from chunks of a file or a request body, as they come."""
-    parser = KeyParser(kind)
-    for chunk in chunks:
-        yield from parser.feed(chunk)
-    yield from parser.close()

@@ -22,6 +22,7 @@ from insights.models import (
     SyncRun,
 )
 from insights.reports.common import latest_size_probe, resolve_now, today_bounds, workspace_zone
+from insights.reports.sums import exact_sum
 from insights.schemas.base import ResponseModel, example
 
 
@@ -126,24 +127,27 @@ def _status_counts(session: Session, table: Any, workspace_id: uuid.UUID) -> Cou
 
 
 def _rows_synced(session: Session, workspace_id: uuid.UUID, start: datetime, end: datetime) -> int:
-    rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
-    query = select(func.coalesce(func.sum(rows), 0)).where(
+    rows = exact_sum(
+        session, "rows", SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted
+    )
+    query = select(*rows.columns).where(
         SyncRun.workspace_id == workspace_id,
         SyncRun.status == "completed",
         SyncRun.completed_at >= start,
         SyncRun.completed_at < end,
     )
-    return int(session.execute(query).scalar_one())  # a Decimal on PostgreSQL
+    return int(rows.value(session.execute(query).one()))  # a Decimal on PostgreSQL
 
 
 def _rows_loaded(session: Session, workspace_id: uuid.UUID, start: datetime, end: datetime) -> int:
-    query = select(func.coalesce(func.sum(LoaderRun.rows_loaded), 0)).where(
+    rows = exact_sum(session, "rows", LoaderRun.rows_loaded)
+    query = select(*rows.columns).where(
         LoaderRun.workspace_id == workspace_id,
         LoaderRun.status == "completed",
         LoaderRun.completed_at >= start,
         LoaderRun.completed_at < end,
     )
-    return int(session.execute(query).scalar_one())
+    return int(rows.value(session.execute(query).one()))
 
 
 def _total_members(session: Session, workspace_id: uuid.UUID) -> int:

@@ -35,6 +35,7 @@ from insights.reports.health_inputs import (
 )
 from insights.reports.health_score import STATUSES, HealthComponents, HealthInputs, health
 from insights.reports.sql import duration_seconds
+from insights.reports.sums import ExactSum, exact_sum
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
@@ -262,13 +263,16 @@ def _window_stats(
     scan_start = min(start, now - timedelta(days=SCORE_DAYS))
     in_window = SyncRun.started_at >= start
     completed = and_(in_window, SyncRun.status == "completed")
-    rows_synced = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
+    rows = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
+    # Each count may be 2**63 - 1: summed so that no accepted run can overflow the read.
+    rows_synced = exact_sum(session, "rows_synced", *(case((completed, n), else_=0) for n in rows))
     duration = case((completed, duration_seconds(SyncRun.started_at, SyncRun.completed_at)))
+    durations = exact_sum(session, "duration_sum", duration)
     aggregates = (
         func.count(case((in_window, 1))).label("total_runs"),
         func.count(case((and_(in_window, SyncRun.status == "failed"), 1))).label("failed_runs"),
-        func.sum(case((completed, rows_synced), else_=0)).label("rows_synced"),
-        func.sum(duration).label("duration_sum"),
+        *rows_synced.columns,
+        *durations.columns,
         # Counting completed_at rather than `duration` saves computing it twice per row.
         func.count(case((completed, SyncRun.completed_at))).label("durations"),
         *score_count_columns(now),
@@ -290,16 +294,16 @@ def _window_stats(
     query = query.where(Sync.workspace_id == workspace_id)
     if sync_ids is not None:
         query = query.where(Sync.id.in_(sync_ids))
-    return {row.id: _stats(row) for row in session.execute(query)}
+    return {row.id: _stats(row, rows_synced, durations) for row in session.execute(query)}
 
 
-def _stats(row: Any) -> _WindowStats:
+def _stats(row: Any, rows_synced: ExactSum, durations: ExactSum) -> _WindowStats:
     # PostgreSQL returns sum() as Decimal, and null for a sync with no run in the window.
     return _WindowStats(
         total_runs=int(row.total_runs),
         failed_runs=int(row.failed_runs or 0),
-        rows_synced=int(row.rows_synced or 0),
-        duration_sum=row.duration_sum or 0,
+        rows_synced=int(rows_synced.value(row)),
+        duration_sum=durations.value(row),
         durations=int(row.durations),
         score=score_counts(row),
     )

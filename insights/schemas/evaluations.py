@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from insights.schemas.base import RequestModel, ResponseModel
-from insights.types import ID, Count, InTimestamp, OutTimestamp, Text
+from insights.types import ID, Count, EventTimestamp, OutTimestamp, Text
 
 MemberKeyList = list[Text]
 
@@ -13,7 +13,7 @@ MemberKeyList = list[Text]
 class EvaluationCreate(RequestModel):
     """One of three forms: `members`, `added`/`removed`, or `size` alone."""
 
-    evaluated_at: InTimestamp | None = None
+    evaluated_at: EventTimestamp | None = None
     members: MemberKeyList | None = None
     added: MemberKeyList | None = None
     removed: MemberKeyList | None = None

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import computed_field
 
 from insights.schemas.base import RequestModel, ResponseModel
-from insights.types import ID, Count, InTimestamp, OutTimestamp, Text
+from insights.types import ID, Count, EventTimestamp, OutTimestamp, Text
 
 RunStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
 Trigger = Literal["schedule", "manual", "api"]
@@ -18,8 +18,8 @@ class RunCreate(RequestModel):
     id: ID | None = None
     status: RunStatus
     trigger: Trigger = "schedule"
-    started_at: InTimestamp
-    completed_at: InTimestamp | None = None
+    started_at: EventTimestamp
+    completed_at: EventTimestamp | None = None
     error: Text | None = None
 
 
@@ -38,8 +38,8 @@ class LoaderRunCreate(RunCreate):
 class RunUpdate(RequestModel):
     status: RunStatus | None = None
     trigger: Trigger | None = None
-    started_at: InTimestamp | None = None
-    completed_at: InTimestamp | None = None
+    started_at: EventTimestamp | None = None
+    completed_at: EventTimestamp | None = None
     error: Text | None = None
 
 

@@ -144,9 +144,19 @@ def _check_access(request: Request, scope: str) -> None:
         require(scope)(request, session)
 
 
+def _write_access_released(request: Request) -> Access:
+    """WriteAccess checked in a transaction of its own, committed before the route runs:
+    the member upload then reads its body for as long as its client takes to send it
+    without holding a database connection."""
+    with transaction(app_state(request).write) as session:
+        return require("write")(request, session)
+
+
 ReadAccess = Annotated[Access, Depends(require("read"))]
 WriteAccess = Annotated[Access, Depends(require("write"))]
 AdminAccess = Annotated[Access, Depends(require("admin"))]
+# For a route that holds no session while it runs (it opens its own when it needs one).
+ReleasedWriteAccess = Annotated[Access, Depends(_write_access_released)]
 
 
 def _page(

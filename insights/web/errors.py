@@ -64,7 +64,12 @@ def as_insights_error(request: Request, exc: Exception) -> InsightsError:
         return BadRequest(describe_validation_error(exc.errors()))
     if isinstance(exc, HTTPException):
         return _from_http(request, exc)
-    if isinstance(exc, OperationalError | PoolTimeout):
+    if isinstance(exc, PoolTimeout):
+        log.warning("no database connection free: %s", exc)
+        return ServiceUnavailable(
+            "Every database connection of this process is in use; retry shortly.", 1
+        )
+    if isinstance(exc, OperationalError):
         log.warning("database unavailable: %s", exc)
         return ServiceUnavailable("The database is unreachable; retry shortly.")
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

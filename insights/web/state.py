@@ -12,19 +12,22 @@ from insights.alerts import EvaluationQueue
 from insights.members import MemberCaches, ParallelReads
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
+from insights.upload_slots import UploadSlots
 
 
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
-    extra bitmap-read connections the sessions carry, the rate limiter, and the queue of
-    alert evaluations that writes leave behind."""
+    extra bitmap-read connections the sessions carry, the rate limiter, the member uploads'
+    slots, and the queue of alert evaluations that writes leave behind."""
 
     settings: Settings
     engine: Engine
+    probe: Engine  # readiness probes' own connections (insights.db.make_probe_engine)
     read: sessionmaker[Session]
     write: sessionmaker[Session]
     rate_limiter: RateLimiter
+    upload_slots: UploadSlots
     caches: MemberCaches
     alert_queue: EvaluationQueue
     parallel_reads: ParallelReads | None = None

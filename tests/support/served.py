@@ -1,0 +1,169 @@
+"""The app served for real (uvicorn in a thread, 127.0.0.1, a free port) and requests fired at
+it in parallel: threads released together by a barrier, one HTTP client each."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import httpx2
+import uvicorn
+from fastapi import FastAPI
+
+from insights import auth, workspaces
+from insights.app import create_app
+from insights.settings import Settings
+from tests.support.api import make_settings
+from tests.support.databases import Database
+
+Result = TypeVar("Result")
+START_SECONDS = 10
+REQUEST_SECONDS = 60
+
+
+@contextmanager
+def serving(app: FastAPI) -> Iterator[str]:
+    """The base URL of `app` served by uvicorn on a thread of this process, until the block
+    ends (the server then stops within a few seconds)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + START_SECONDS
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the served app did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(START_SECONDS)
+        sock.close()
+
+
+@dataclass
+class Api:
+    """A client of one workspace of a served app, with its admin key: the calls of
+    tests.support.api.Api, over real HTTP."""
+
+    client: httpx2.Client
+    workspace_id: uuid.UUID
+    key: str
+
+    @property
+    def base(self) -> str:
+        return f"/api/v1/workspaces/{self.workspace_id}"
+
+    def headers(self, key: str | None = None) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {key or self.key}",
+            "X-Workspace-ID": str(self.workspace_id),
+        }
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
+        headers = {**self.headers(), **kwargs.pop("headers", {})}
+        return self.client.request(method, self.base + path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def create(self, kind: str, **fields: Any) -> dict[str, Any]:
+        """Create a resource and return its body; fails the test on any other status."""
+        response = self.post(f"/{kind}", json=fields)
+        assert response.status_code == 201, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@dataclass
+class Served:
+    """A served app; `workspace` makes a workspace and a client of it, `api` another client
+    of the same workspace (one per thread)."""
+
+    base_url: str
+    app: FastAPI
+    _clients: ExitStack = field(default_factory=ExitStack)
+
+    def client(self) -> httpx2.Client:
+        """A new HTTP client of the app, closed with it."""
+        return self._clients.enter_context(
+            httpx2.Client(base_url=self.base_url, timeout=REQUEST_SECONDS)
+        )
+
+    def api(self, workspace: Api) -> Api:
+        return Api(self.client(), workspace.workspace_id, workspace.key)
+
+    def workspace(self, db: Database, name: str = "Acme") -> Api:
+        """A new workspace with an admin key, made the way the CLI makes them."""
+        with db.session() as session, session.begin():
+            ws = workspaces.create_workspace(session, name)
+            _, raw = auth.mint_key(session, ws.id, "admin", "admin")
+            workspace_id = ws.id
+        return Api(self.client(), workspace_id, raw)
+
+    def close(self) -> None:
+        self._clients.close()
+
+
+@contextmanager
+def served_app(db: Database, **overrides: Any) -> Iterator[Served]:
+    """The service on the test database, served for real, with these settings changed."""
+    settings: Settings = make_settings(db, **overrides)
+    app = create_app(settings)
+    with serving(app) as base_url:
+        served = Served(base_url, app)
+        try:
+            yield served
+        finally:
+            served.close()
+
+
+def in_parallel(
+    calls: Sequence[Callable[[], Result]], timeout: float = REQUEST_SECONDS
+) -> list[Result]:
+    """The results of `calls`, each run on its own thread; the threads wait for each other
+    at a barrier first, so the calls reach the service together."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], Result]) -> Result:
+        barrier.wait(timeout)
+        return call()
+
+    with ThreadPoolExecutor(len(calls), thread_name_prefix="client") as pool:
+        futures = [pool.submit(run, call) for call in calls]
+        return [future.result(timeout) for future in futures]
+
+
+def statuses(responses: Sequence[httpx2.Response]) -> list[int]:
+    """The status codes, sorted: what a test compares with the sequential model's."""
+    return sorted(response.status_code for response in responses)
+
+
+def no_server_errors(responses: Sequence[httpx2.Response]) -> None:
+    """Fails with the body of the first 5xx among `responses`."""
+    for response in responses:
+        assert response.status_code < 500, response.text
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
