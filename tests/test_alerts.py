@@ -582,7 +582,7 @@ def test_many_threads_evaluating_at_once_open_one_alert_each(
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(opened, reverse=True)[:1] != [0] and sum(opened) == 3
+    assert len(opened) == 8 and sum(opened) == 3  # every pass ran; 3 alerts in all
     assert len(_alerts(hook_api, state="firing")) == 3 and len(_notifications(db, hook_api)) == 3
 
 
