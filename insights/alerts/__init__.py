@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from insights.alerts.engine import Delivery, evaluate_all, evaluate_scope, pass_lock
 from insights.alerts.evaluate import Changes, Scope
 from insights.alerts.queue import EvaluationQueue
-from insights.alerts.tracking import TRACK, changed_scopes, forget
+from insights.alerts.tracking import TRACK, take_scopes
 from insights.alerts.worker import periodic_pass, run_worker
 
 __all__ = [
@@ -33,16 +33,13 @@ log = logging.getLogger("insights.alerts")
 
 def queue_after_write(queue: EvaluationQueue, session: Session) -> None:
     """Hands what the committed `session` touched to the process's evaluation queue."""
-    scopes = changed_scopes(session)
-    forget(session)
-    queue.submit(scopes)
+    queue.submit(take_scopes(session))
 
 
 def evaluate_after_write(write: sessionmaker[Session], session: Session) -> None:
     """Evaluates what the committed `session` touched. Its write stands whatever happens
     here: a failure is logged, and the periodic pass catches up."""
-    scopes = changed_scopes(session)
-    forget(session)
+    scopes = take_scopes(session)
     if not scopes:
         return
     try:

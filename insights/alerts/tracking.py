@@ -19,14 +19,11 @@ TRACK = "alerts.track"
 _SCOPES = "alerts.scopes"
 
 
-def changed_scopes(session: Session) -> dict[uuid.UUID, Scope]:
-    """What the session's writes touched, by workspace (empty when nothing was)."""
-    scopes: dict[uuid.UUID, Scope] = session.info.get(_SCOPES, {})
+def take_scopes(session: Session) -> dict[uuid.UUID, Scope]:
+    """What the session's writes touched, by workspace (empty when nothing was), taken off
+    the session so that it is evaluated once."""
+    scopes: dict[uuid.UUID, Scope] = session.info.pop(_SCOPES, {})
     return scopes
-
-
-def forget(session: Session) -> None:
-    session.info.pop(_SCOPES, None)
 
 
 def _scope(session: Session, workspace_id: uuid.UUID) -> Scope:

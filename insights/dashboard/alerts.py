@@ -5,6 +5,7 @@ and the firing count every page shows in its header."""
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,36 +36,33 @@ def firing_count(session: Session, workspace_id: uuid.UUID) -> int:
 
 
 def alerts_page(session: Session, workspace_id: uuid.UUID, can_write: bool) -> dict[str, Any]:
-    firing_by_rule: dict[uuid.UUID, int] = {
-        rule_id: int(count)
-        for rule_id, count in session.execute(
-            select(Alert.rule_id, func.count())
-            .where(Alert.workspace_id == workspace_id, Alert.state == "firing")
-            .group_by(Alert.rule_id)
-        )
-    }
     stored = session.scalars(
         select(AlertRule)
         .where(AlertRule.workspace_id == workspace_id)
         .order_by(AlertRule.name, AlertRule.id)
     )
+    base = select(Alert).where(Alert.workspace_id == workspace_id)
+    newest = (Alert.opened_at.desc(), Alert.id)
+    firing = session.scalars(base.where(Alert.state == "firing").order_by(*newest)).all()
+    firing_by_rule = Counter(alert.rule_id for alert in firing)
     rule_rows = [
         {
             "rule": rules.read(rule),
             "host": urlsplit(rule.channel_url).hostname or "",
-            "firing": int(firing_by_rule.get(rule.id, 0)),
+            "firing": firing_by_rule[rule.id],
         }
         for rule in stored
     ]
-    base = select(Alert).where(Alert.workspace_id == workspace_id)
-    newest = (Alert.opened_at.desc(), Alert.id)
-    firing = session.scalars(base.where(Alert.state == "firing").order_by(*newest)).all()
     resolved = session.scalars(
         base.where(Alert.state == "resolved").order_by(*newest).limit(RECENT)
     ).all()
-    names = {alert.id: alert.subject_name for alert in session.scalars(base)}
-    deliveries = session.scalars(
-        select(AlertNotification)
+    deliveries = session.execute(
+        select(AlertNotification, Alert.subject_name)
+        .join(
+            Alert,
+            (Alert.workspace_id == AlertNotification.workspace_id)
+            & (Alert.id == AlertNotification.alert_id),
+        )
         .where(AlertNotification.workspace_id == workspace_id)
         .order_by(AlertNotification.created_at.desc(), AlertNotification.id)
         .limit(RECENT)
@@ -74,9 +72,7 @@ def alerts_page(session: Session, workspace_id: uuid.UUID, can_write: bool) -> d
         "rules": rule_rows,
         "firing": [alert_body(alert) for alert in firing],
         "resolved": [alert_body(alert) for alert in resolved],
-        "deliveries": [
-            {"row": row, "subject_name": names.get(row.alert_id, "")} for row in deliveries
-        ],
+        "deliveries": [{"row": row, "subject_name": name} for row, name in deliveries],
         "api_urls": [
             f"/api/v1/workspaces/{workspace_id}/alert-rules",
             f"/api/v1/workspaces/{workspace_id}/alerts?state=firing",
