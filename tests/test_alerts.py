@@ -68,12 +68,7 @@ def _iso(moment: datetime) -> str:
 
 
 def _sync(api: Api, name: str = "Orders to Salesforce", **fields: Any) -> dict[str, Any]:
-    source = api.create("sources", name=f"W {name}", source_type="snowflake")
-    model = api.create("models", name=f"M {name}", source_id=source["id"])
-    destination = api.create("destinations", name=f"D {name}", destination_type="salesforce")
-    return api.create(
-        "syncs", name=name, model_id=model["id"], destination_id=destination["id"], **fields
-    )
+    return api.create_sync(name, **fields)
 
 
 def _run(api: Api, sync_id: str, status: str, minutes_ago: int = 5, **fields: Any) -> Any:

@@ -9,8 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.api import Api
 from tests.support.databases import Database
-from tests.support.served import Api, Served, in_parallel, no_server_errors, served_app
+from tests.support.served import Served, in_parallel, no_server_errors, served_app
 
 MAX_COUNT = 2**63 - 1
 

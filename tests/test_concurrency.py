@@ -13,16 +13,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.support.api import Api
 from tests.support.databases import Database
-from tests.support.served import (
-    Api,
-    Served,
-    in_parallel,
-    new_id,
-    no_server_errors,
-    served_app,
-    statuses,
-)
+from tests.support.served import Served, in_parallel, new_id, no_server_errors, served_app, statuses
 from tests.support.stored import dangling_member_ids, invalid_runs, member_keys
 
 N = 10

@@ -17,10 +17,7 @@ HOOK = "https://93.184.215.14/hook"
 
 
 def _failing_sync(api: Api, name: str) -> dict[str, Any]:
-    source = api.create("sources", name=f"W {name}", source_type="snowflake")
-    model = api.create("models", name=f"M {name}", source_id=source["id"])
-    destination = api.create("destinations", name=f"D {name}", destination_type="hubspot")
-    sync = api.create("syncs", name=name, model_id=model["id"], destination_id=destination["id"])
+    sync = api.create_sync(name)
     _run(api, sync["id"], "failed", error="Token expired")
     return sync
 

@@ -22,11 +22,12 @@ from sqlalchemy import func, select
 
 from insights import shared_store
 from insights.models import AudienceEvaluation, MemberKey, SyncRun
+from tests.support.api import Api
 from tests.support.cli import INSIGHTS
 from tests.support.databases import Database
 from tests.support.factories import make_sync, make_workspace
 from tests.support.proxy import FaultProxy, fault_proxy
-from tests.support.served import Api, Served, served_app
+from tests.support.served import Served, served_app
 
 pytestmark = pytest.mark.parametrize("db", ["postgresql"], indirect=True)
 

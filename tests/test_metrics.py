@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
@@ -30,7 +31,7 @@ TOKEN = "scrape-me-" + "x" * 20
 TEXT = "text/plain"
 
 
-def scrape(client: TestClient, **headers: str) -> list[Sample]:
+def scrape(client: httpx2.Client, **headers: str) -> list[Sample]:
     response = client.get("/metrics", headers=headers)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")

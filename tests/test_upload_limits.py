@@ -19,8 +19,9 @@ from sqlalchemy import func, select
 from insights.db import connections_in_use
 from insights.models import AudienceEvaluation, MemberKey
 from insights.web.state import AppState
+from tests.support.api import Api
 from tests.support.databases import Database
-from tests.support.served import Api, Served, in_parallel, served_app
+from tests.support.served import Served, in_parallel, served_app
 
 REDIS_URL = "redis://127.0.0.1:6379/15"
 TEXT, NDJSON = "text/plain", "application/x-ndjson"

@@ -18,9 +18,10 @@ from tests.support.databases import Database
 
 @dataclass
 class Api:
-    """A client of one workspace through the HTTP API, with its admin key."""
+    """A client of one workspace through the HTTP API, with its admin key: in process (a
+    TestClient) or over real HTTP (tests.support.served)."""
 
-    client: TestClient
+    client: httpx2.Client
     workspace_id: uuid.UUID
     key: str
 
@@ -63,6 +64,15 @@ class Api:
         assert response.status_code == 201, response.text
         body: dict[str, Any] = response.json()
         return body
+
+    def create_sync(self, name: str, **fields: Any) -> dict[str, Any]:
+        """A model sync named `name` with a source, model and destination of its own."""
+        source = self.create("sources", name=f"W {name}", source_type="snowflake")
+        model = self.create("models", name=f"M {name}", source_id=source["id"])
+        destination = self.create("destinations", name=f"D {name}", destination_type="hubspot")
+        return self.create(
+            "syncs", name=name, model_id=model["id"], destination_id=destination["id"], **fields
+        )
 
     def settle_alerts(self) -> None:
         """Waits until the alert evaluations the writes so far left behind are done."""

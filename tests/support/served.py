@@ -20,7 +20,7 @@ from fastapi import FastAPI
 from insights import auth, workspaces
 from insights.app import create_app
 from insights.settings import Settings
-from tests.support.api import make_settings
+from tests.support.api import Api, make_settings
 from tests.support.databases import Database
 
 Result = TypeVar("Result")
@@ -50,49 +50,6 @@ def serving(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(START_SECONDS)
         sock.close()
-
-
-@dataclass
-class Api:
-    """A client of one workspace of a served app, with its admin key: the calls of
-    tests.support.api.Api, over real HTTP."""
-
-    client: httpx2.Client
-    workspace_id: uuid.UUID
-    key: str
-
-    @property
-    def base(self) -> str:
-        return f"/api/v1/workspaces/{self.workspace_id}"
-
-    def headers(self, key: str | None = None) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {key or self.key}",
-            "X-Workspace-ID": str(self.workspace_id),
-        }
-
-    def request(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
-        headers = {**self.headers(), **kwargs.pop("headers", {})}
-        return self.client.request(method, self.base + path, headers=headers, **kwargs)
-
-    def get(self, path: str, **kwargs: Any) -> httpx2.Response:
-        return self.request("GET", path, **kwargs)
-
-    def post(self, path: str, **kwargs: Any) -> httpx2.Response:
-        return self.request("POST", path, **kwargs)
-
-    def put(self, path: str, **kwargs: Any) -> httpx2.Response:
-        return self.request("PUT", path, **kwargs)
-
-    def delete(self, path: str, **kwargs: Any) -> httpx2.Response:
-        return self.request("DELETE", path, **kwargs)
-
-    def create(self, kind: str, **fields: Any) -> dict[str, Any]:
-        """Create a resource and return its body; fails the test on any other status."""
-        response = self.post(f"/{kind}", json=fields)
-        assert response.status_code == 201, response.text
-        body: dict[str, Any] = response.json()
-        return body
 
 
 @dataclass
