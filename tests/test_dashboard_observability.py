@@ -31,6 +31,19 @@ def html_of(client: TestClient, api: Api, suffix: str, status: int = 200) -> str
     return response.text
 
 
+def same_moment(
+    client: TestClient, api: Api, suffix: str, insight: str
+) -> tuple[str, dict[str, Any]]:
+    """A page and its JSON twin at one moment: scores move with the clock (freshness), so
+    the page is read between two equal JSON answers (again if a second ticked over)."""
+    for _ in range(5):
+        before = json_of(api, insight)
+        html = html_of(client, api, suffix)
+        if json_of(api, insight) == before:
+            return html, before
+    raise AssertionError(f"{insight} changed on every read")
+
+
 def json_of(api: Api, insight: str) -> dict[str, Any]:
     response = api.get(f"/insights/{insight}")
     assert response.status_code == 200, response.text
@@ -107,8 +120,7 @@ def test_another_workspace_sync_is_a_404_not_its_data(
 def test_sync_table_scores_and_band_counts_are_the_api_scores(
     client: TestClient, api: Api, seeded: Seeded
 ) -> None:
-    html = html_of(client, api, "/sync-health?days=7")
-    report = json_of(api, "sync-health?days=7")
+    html, report = same_moment(client, api, "/sync-health?days=7", "sync-health?days=7")
     found = fields(html)
     rows = report["syncs"]
     assert found["health_score"] == [shown(row["health_score"]) for row in rows]
@@ -124,10 +136,10 @@ def test_sync_table_scores_and_band_counts_are_the_api_scores(
 def test_score_badges_carry_the_number_and_the_word(
     client: TestClient, api: Api, seeded: Seeded
 ) -> None:
-    html = html_of(client, api, "/sync-health?days=7")
+    html, report = same_moment(client, api, "/sync-health?days=7", "sync-health?days=7")
     words = {"healthy": "Healthy", "warning": "Warning", "degraded": "Degraded"}
     words |= {"critical": "Critical", "no_data": "No data", "paused": "Paused"}
-    for row in json_of(api, "sync-health?days=7")["syncs"]:
+    for row in report["syncs"]:
         status, score = row["health_status"], row["health_score"]
         badge = re.search(
             rf'<tr data-sync-id="{row["sync_id"]}".*?<span class="score score-{status}"'
@@ -174,8 +186,7 @@ def test_overview_failing_syncs_link_to_their_detail_pages(
 def detail_pair(
     client: TestClient, api: Api, sync_id: uuid.UUID, days: int = 30
 ) -> tuple[str, dict[str, Any]]:
-    html = html_of(client, api, f"/syncs/{sync_id}?days={days}")
-    return html, json_of(api, f"syncs/{sync_id}?days={days}")
+    return same_moment(client, api, f"/syncs/{sync_id}?days={days}", f"syncs/{sync_id}?days={days}")
 
 
 @pytest.mark.parametrize(
