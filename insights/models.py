@@ -258,6 +258,53 @@ class SyncRun(RunColumns, Base):
     rows_failed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class SyncRunDay(Base):
+    """The finished runs of one sync that started on one UTC day, summed: what the window
+    reports read instead of the runs themselves (O(syncs x days), not O(runs)).
+
+    Kept by database triggers on sync_runs (migration 0006), in the transaction of every
+    insert, update and delete, whatever wrote it: the API, the importer, a bulk load.
+    Row counts are summed in 32-bit halves (rows_high, rows_low), so no accepted run can
+    overflow them; rows_synced = rows_high * 2**32 + rows_low. A day whose runs were all
+    deleted keeps a row of zeros."""
+
+    __tablename__ = "sync_run_days"  # day: days since 1970-01-01 of started_at (UTC)
+    __table_args__ = (_ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    completed: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)  # seconds, completed runs
+    rows_high: Mapped[int] = mapped_column(BigInteger)  # completed runs' rows synced
+    rows_low: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncState(Base):
+    """One sync's latest runs and the mean duration its health score compares with (contract
+    8.1: the completed runs started in the 30 days before the latest completed one), so the
+    sync reports read one row per sync instead of probing its runs.
+
+    Kept by the same triggers as SyncRunDay (migration 0006), recomputed from the runs on
+    every write of one of the sync's runs. No row: the sync has never had a run."""
+
+    __tablename__ = "sync_states"
+    __table_args__ = (_ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    # The latest run (by started_at, a tie to the larger id), of any status and finished.
+    last_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    last_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_finished_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    latest_completed_started: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    latest_completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    mean_duration_sum: Mapped[int] = mapped_column(BigInteger)  # seconds
+    mean_duration_count: Mapped[int] = mapped_column(BigInteger)
+
+
 class LoaderRun(RunColumns, Base):
     __tablename__ = "loader_runs"
     __table_args__ = (

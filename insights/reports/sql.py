@@ -119,3 +119,46 @@ class whole_days(FunctionElement[int]):  # lowercase: it reads as an SQL functio
 def _whole_days(element: whole_days, compiler: SQLCompiler, **kw: Any) -> str:
     # Both databases divide integers by an integer without a remainder.
     return f"(({compiler.process(element.clauses, **kw)}) / 86400)"
+
+
+class day_number(FunctionElement[int]):  # lowercase: it reads as an SQL function
+    """SQL: the UTC day of a stored timestamp, as days since 1970-01-01 (rounded down), the
+    `day` of sync_run_days (migration 0006 computes it the same way)."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "day_number"
+
+
+@compiles(day_number)
+def _day_number_postgresql(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    moment = compiler.process(element.clauses, **kw)
+    return f"CAST(floor(EXTRACT(EPOCH FROM {moment}) / 86400) AS BIGINT)"
+
+
+@compiles(day_number, "sqlite")
+def _day_number_sqlite(element: day_number, compiler: SQLCompiler, **kw: Any) -> str:
+    epoch = f"unixepoch({compiler.process(element.clauses, **kw)})"
+    return f"(({epoch} - ((({epoch} % 86400) + 86400) % 86400)) / 86400)"
+
+
+class day_start(FunctionElement[datetime]):  # lowercase: it reads as an SQL function
+    """SQL: midnight (UTC) that starts the day of a timestamp, plus a whole number of days
+    (a literal: 0 for the same day, 1 for the next)."""
+
+    inherit_cache = True
+    name = "day_start"
+
+
+@compiles(day_start)
+def _day_start_postgresql(element: day_start, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"(date_trunc('day', {moment}) + make_interval(days => {days}))"
+
+
+@compiles(day_start, "sqlite")
+def _day_start_sqlite(element: day_start, compiler: SQLCompiler, **kw: Any) -> str:
+    # Text without a fraction: sorts before the stored 'YYYY-MM-DD 00:00:00.000000' of the
+    # same second, so >= and < keep their meaning (as in days_before).
+    moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
+    return f"datetime({moment}, 'start of day', '+' || {days} || ' days')"

@@ -8,14 +8,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ScalarSelect, Select, and_, case, func, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.db import is_sqlite
-from insights.models import Sync, SyncRun
+from insights.models import Sync, SyncState
 from insights.reports.common import (
     by_name,
     resolve_now,
@@ -28,14 +26,12 @@ from insights.reports.health_inputs import (
     SCORE_DAYS,
     ScoreCounts,
     health_inputs,
-    mean_durations,
-    score_count_columns,
     score_counts,
     score_probe_columns,
+    with_state,
 )
 from insights.reports.health_score import STATUSES, HealthComponents, HealthInputs, health
-from insights.reports.sql import duration_seconds
-from insights.reports.sums import ExactSum, exact_sum
+from insights.reports.run_totals import failed_after, totals_since
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
@@ -123,7 +119,7 @@ class _WindowStats:
     total_runs: int = 0
     failed_runs: int = 0
     rows_synced: int = 0
-    duration_sum: int | Decimal = 0  # int on SQLite, Decimal on PostgreSQL: exact either way
+    duration_sum: int = 0
     durations: int = 0
     score: ScoreCounts = field(default_factory=ScoreCounts)
 
@@ -178,11 +174,10 @@ def health_rows(
     """The health of the syncs (those of `sync_ids`, else all), by name then ID."""
     zone = workspace_zone(session, workspace_id)
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
-    means = mean_durations(session, workspace_id, now, sync_ids)
     found = []
-    for row in by_name(session.execute(_syncs_query(workspace_id, now, sync_ids))):
+    for row in by_name(session.execute(_syncs_query(workspace_id, sync_ids))):
         window = stats.get(row.id, _WindowStats())
-        inputs = health_inputs(row, window.score, means.get(row.id), zone, now)
+        inputs = health_inputs(row, window.score, zone, now)
         found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
     return found
 
@@ -217,37 +212,19 @@ def _entry(row: Any, stats: _WindowStats, inputs: HealthInputs) -> SyncHealthEnt
     )
 
 
-def _of_sync(query: Select[Any]) -> ScalarSelect[Any]:
-    """`query` over the runs of the outer `Sync` row, as a correlated scalar subquery."""
-    runs_of_sync = (SyncRun.workspace_id == Sync.workspace_id, SyncRun.sync_id == Sync.id)
-    return query.where(*runs_of_sync).correlate(Sync).scalar_subquery()
-
-
-def _latest_run(column: Any, statuses: tuple[str, ...] = ()) -> ScalarSelect[Any]:
-    """`column` of the sync's run with the latest `started_at`.
-
-    A correlated ORDER BY ... LIMIT 1 is one probe of the (workspace, sync, started_at)
-    index, several times faster than a window function. Runs started in the same second
-    are told apart by id (the larger wins), so the pick is deterministic."""
-    query = select(column)
-    if statuses:
-        query = query.where(SyncRun.status.in_(statuses))
-    return _of_sync(query.order_by(SyncRun.started_at.desc(), SyncRun.id.desc()).limit(1))
-
-
-def _syncs_query(workspace_id: uuid.UUID, now: datetime, sync_ids: list[uuid.UUID] | None) -> Any:
+def _syncs_query(workspace_id: uuid.UUID, sync_ids: list[uuid.UUID] | None) -> Any:
     query = select(
         Sync.id,
         Sync.name,
         Sync.status,
-        _latest_run(SyncRun.status).label("last_status"),
-        # max() is answered from the index alone, without reading the run.
-        _of_sync(select(func.max(SyncRun.started_at))).label("last_started_at"),
+        SyncState.last_status,
+        SyncState.last_started_at,
         # Failing is judged on finished runs of any age, not only the window's.
-        _latest_run(SyncRun.status, FINISHED).label("last_finished_status"),
+        SyncState.last_finished_status,
         Sync.kind,
         *score_probe_columns(),
     ).where(Sync.workspace_id == workspace_id)
+    query = with_state(query)
     return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))
 
 
@@ -259,51 +236,19 @@ def _window_stats(
     sync_ids: list[uuid.UUID] | None,
 ) -> dict[uuid.UUID, _WindowStats]:
     """Per sync: finished runs started at or after `start`, sums over the completed ones,
-    and the score's 7-day counts, in one scan from the earlier of `start` and now - 7 d."""
-    scan_start = min(start, now - timedelta(days=SCORE_DAYS))
-    in_window = SyncRun.started_at >= start
-    completed = and_(in_window, SyncRun.status == "completed")
-    rows = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
-    # Each count may be 2**63 - 1: summed so that no accepted run can overflow the read.
-    rows_synced = exact_sum(session, "rows_synced", *(case((completed, n), else_=0) for n in rows))
-    duration = case((completed, duration_seconds(SyncRun.started_at, SyncRun.completed_at)))
-    durations = exact_sum(session, "duration_sum", duration)
-    aggregates = (
-        func.count(case((in_window, 1))).label("total_runs"),
-        func.count(case((and_(in_window, SyncRun.status == "failed"), 1))).label("failed_runs"),
-        *rows_synced.columns,
-        *durations.columns,
-        # Counting completed_at rather than `duration` saves computing it twice per row.
-        func.count(case((completed, SyncRun.completed_at))).label("durations"),
-        *score_count_columns(now),
-    )
-    scanned = (
-        SyncRun.workspace_id == Sync.workspace_id,
-        SyncRun.sync_id == Sync.id,
-        SyncRun.started_at >= scan_start,
-        SyncRun.status.in_(FINISHED),
-    )
-    # Both forms loop over the syncs and range-scan each one's (sync, started_at) index
-    # entries; scanning the whole run table instead is 3 to 5 times slower. SQLite picks
-    # that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL.
-    if is_sqlite(session):
-        query = select(Sync.id, *aggregates).join(SyncRun, and_(*scanned)).group_by(Sync.id)
-    else:
-        per_sync = select(*aggregates).where(*scanned).lateral()
-        query = select(Sync.id, *per_sync.c).join(per_sync, true())
-    query = query.where(Sync.workspace_id == workspace_id)
-    if sync_ids is not None:
-        query = query.where(Sync.id.in_(sync_ids))
-    return {row.id: _stats(row, rows_synced, durations) for row in session.execute(query)}
-
-
-def _stats(row: Any, rows_synced: ExactSum, durations: ExactSum) -> _WindowStats:
-    # PostgreSQL returns sum() as Decimal, and null for a sync with no run in the window.
-    return _WindowStats(
-        total_runs=int(row.total_runs),
-        failed_runs=int(row.failed_runs or 0),
-        rows_synced=int(rows_synced.value(row)),
-        duration_sum=durations.value(row),
-        durations=int(row.durations),
-        score=score_counts(row),
-    )
+    and the score's 7-day counts, from the daily rollups and the edges' partial days."""
+    week, half = now - timedelta(days=SCORE_DAYS), now - timedelta(days=SCORE_DAYS / 2)
+    totals = totals_since(session, workspace_id, [start, week, half], sync_ids)
+    late_failures = failed_after(session, workspace_id, now, sync_ids)
+    stats = {}
+    for sync_id, (window, since_week, since_half) in totals.items():
+        stats[sync_id] = _WindowStats(
+            total_runs=window.finished,
+            failed_runs=window.failed,
+            rows_synced=window.rows_synced,
+            # Every completed run has a completion time (the run table's check constraint).
+            duration_sum=window.duration_sum,
+            durations=window.completed,
+            score=score_counts(since_week, since_half, late_failures.get(sync_id, 0)),
+        )
+    return stats

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from insights.models import Sync, SyncRun
 from insights.reports.common import by_name, round_half_up, window_start
-from insights.reports.health_inputs import score_probe_columns
+from insights.reports.health_inputs import score_probe_columns, with_state
 from insights.reports.run_series import Ints
 from insights.reports.sql import duration_seconds, epoch_seconds, int_list, parse_int_lists
 from insights.reports.sync_health import score_moment
@@ -139,7 +139,7 @@ def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, include_paused: bo
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     counted = _runs_of_sync(SyncRun.status == "completed", SyncRun.started_at >= start)
     over = case((duration > Sync.sla_duration_seconds, 1), else_=0)
-    return select(
+    query = select(
         Sync.id,
         Sync.name,
         Sync.sla_freshness_minutes,
@@ -152,6 +152,7 @@ def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, include_paused: bo
         true() if include_paused else Sync.status != "paused",
         or_(Sync.sla_freshness_minutes.is_not(None), Sync.sla_duration_seconds.is_not(None)),
     )
+    return with_state(query)
 
 
 def _runs_of_sync(*conditions: Any) -> Any:
