@@ -12,11 +12,12 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.models import Audience, AudienceEvaluation, Sync, SyncRun
+from insights.models import Audience, AudienceEvaluation, Sync, SyncRun, SyncState
 from insights.reports.common import round_half_up
+from insights.reports.health_inputs import with_state
 from insights.reports.sync_health import health_rows
 from insights.reports.sync_sla import sync_sla
 from insights.reports.sync_throughput import sync_throughput
@@ -94,9 +95,21 @@ def _sync_facts(
 
 
 def _syncs(workspace_id: uuid.UUID, ids: list[uuid.UUID] | None) -> Any:
-    """id, name, status and the status of the latest finished run of the syncs in scope."""
+    """id, name, status and the status of the latest finished run of the syncs in scope
+    (from the sync's state row, kept by the run table's triggers)."""
+    query = select(Sync.id, Sync.name, Sync.status, SyncState.last_finished_status)
+    query = with_state(query.where(Sync.workspace_id == workspace_id))
+    return query if ids is None else query.where(Sync.id.in_(ids))
+
+
+def _latest_failures(session: Session, workspace_id: uuid.UUID, facts: Facts) -> None:
+    """The latest finished run of each sync whose latest finished run failed: one index
+    probe per sync for its ID (latest started_at, then the larger ID), then the runs."""
+    failing = list(facts.last_failed_run)
+    if not failing:
+        return
     latest = (
-        select(SyncRun.status)
+        select(SyncRun.id)
         .where(
             SyncRun.workspace_id == Sync.workspace_id,
             SyncRun.sync_id == Sync.id,
@@ -107,35 +120,12 @@ def _syncs(workspace_id: uuid.UUID, ids: list[uuid.UUID] | None) -> Any:
         .correlate(Sync)
         .scalar_subquery()
     )
-    query = select(Sync.id, Sync.name, Sync.status, latest.label("last_finished_status"))
-    query = query.where(Sync.workspace_id == workspace_id)
-    return query if ids is None else query.where(Sync.id.in_(ids))
-
-
-def _latest_failures(session: Session, workspace_id: uuid.UUID, facts: Facts) -> None:
-    """The latest finished run of each sync whose latest finished run failed, in one query
-    (ranked per sync: latest started_at, then the larger ID)."""
-    failing = list(facts.last_failed_run)
-    if not failing:
-        return
-    rank = (
-        func.row_number()
-        .over(
-            partition_by=SyncRun.sync_id,
-            order_by=(SyncRun.started_at.desc(), SyncRun.id.desc()),
-        )
-        .label("rank")
+    probe = select(latest).where(Sync.workspace_id == workspace_id, Sync.id.in_(failing))
+    run_ids = [run_id for run_id in session.scalars(probe) if run_id is not None]
+    runs = select(SyncRun.sync_id, SyncRun.id, SyncRun.error, SyncRun.started_at).where(
+        SyncRun.workspace_id == workspace_id, SyncRun.id.in_(run_ids)
     )
-    ranked = (
-        select(SyncRun.sync_id, SyncRun.id, SyncRun.error, SyncRun.started_at, rank)
-        .where(
-            SyncRun.workspace_id == workspace_id,
-            SyncRun.sync_id.in_(failing),
-            SyncRun.status.in_(("completed", "failed")),
-        )
-        .subquery()
-    )
-    for run in session.execute(select(ranked).where(ranked.c.rank == 1)):
+    for run in session.execute(runs):
         facts.last_failed_run[run.sync_id] = {
             "run_id": str(run.id),
             "error": run.error,
