@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Select, create_engine, event, text
+from sqlalchemy import Select, create_engine, event, insert, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -152,6 +152,21 @@ def insert_new(session: Session, row: Any) -> bool:
             raise
         return False
     return True
+
+
+def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts) into `table` set-based. On PostgreSQL with RETURNING, which
+    makes SQLAlchemy send them as multi-row INSERTs ("insertmanyvalues", 1,000 rows each)
+    instead of one statement per row, so the run table's statement triggers (migration
+    0006) do their work per thousand rows; on SQLite as one executemany (its triggers work
+    row by row either way)."""
+    if not rows:
+        return
+    statement = insert(table)
+    if not is_sqlite(session):
+        first_key = next(iter(table.primary_key.columns))
+        statement = statement.returning(first_key)
+    session.execute(statement, rows)
 
 
 def violated_constraint(exc: IntegrityError) -> str:

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
+
+from insights import db
 
 # Rows per INSERT ... executemany: large enough to amortise the round trip, small enough
 # that a batch of dicts stays a few megabytes.
@@ -206,6 +207,6 @@ def insert_rows(
     """Insert `rows` set-based, `batch` at a time (one executemany each); returns the count."""
     iterator, total = iter(rows), 0
     while chunk := list(islice(iterator, batch)):
-        session.execute(insert(table.__table__), chunk)
+        db.insert_rows(session, table.__table__, chunk)
         total += len(chunk)
     return total

@@ -8,12 +8,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, insert, select, true
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from insights.db import is_sqlite
+from insights.db import insert_rows, is_sqlite
 from insights.errors import BadRequest
 from insights.types import format_timestamp
 from insights.validation import clause, sentence
@@ -93,7 +93,7 @@ class Batch:
         if not fresh:
             return
         try:
-            session.execute(insert(self.table.__table__), fresh)
+            insert_rows(session, self.table.__table__, fresh)
         except IntegrityError as exc:
             lines = f"lines {first} to {line}"
             raise ImportFailed(lines, f"the database refused them: {exc.orig}") from exc

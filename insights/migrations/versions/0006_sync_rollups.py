@@ -4,9 +4,11 @@ triggers on sync_runs
 sync_run_days sums the finished runs of each sync per UTC day; sync_states holds each
 sync's latest runs and the 30-day mean duration its health score needs. The triggers keep
 both in the same transaction as every insert, update and delete of a run, whoever writes
-it (the API, the importer, a bulk load); both are backfilled here. On PostgreSQL the
-trigger locks the sync's state row first, then changes the days and reads the runs
-again, so two writers of one sync leave what running them one after the other would.
+it (the API, the importer, a bulk load); both are backfilled here. SQLite's triggers work
+row by row; PostgreSQL's once per statement over its transition tables (a bulk insert
+pays once per statement, not per run), and lock the syncs' state rows first, in key
+order, then change the days and read the runs again, so two writers of one sync leave
+what running them one after the other would.
 Read by insights/reports/run_totals.py and insights/reports/health_inputs.py.
 
 Revision ID: 0006
@@ -124,17 +126,30 @@ def _ensure_state(workspace: str, sync: str) -> str:
     )
 
 
-def _refresh_state(workspace: str, sync: str, sql: Sql) -> list[str]:
-    """Statements that recompute a sync's state row from its runs (index probes) and its
-    mean from the day sums plus the runs of the two partial days: the latest runs first,
-    then the mean, which starts from the latest completed run."""
+def _refresh_state(
+    sql: Sql,
+    where: str,
+    workspace: str = "sync_states.workspace_id",
+    sync: str = "sync_states.sync_id",
+) -> list[str]:
+    """Statements that recompute the state rows matching `where` from their sync's runs
+    (`workspace` and `sync`: the row's keys, by default its own columns) by index probes,
+    and the mean from the day sums plus the runs of the two partial days: the latest runs
+    first, then the mean, which starts from the latest completed run."""
     of_sync = f"r.workspace_id = {workspace} AND r.sync_id = {sync}"
 
     def latest(column: str, condition: str = "") -> str:
-        return (
-            f"(SELECT r.{column} FROM sync_runs r WHERE {of_sync}{condition}"
-            " ORDER BY r.started_at DESC, r.id DESC LIMIT 1)"
-        )
+        order = " ORDER BY r.started_at DESC, r.id DESC LIMIT 1"
+        if not sql.sqlite:
+            # The latest start first (one step down the index), then the larger id among
+            # the runs of that second: PostgreSQL would otherwise read all of the sync's
+            # runs to sort them by id when it misjudges the table (as in a bulk load).
+            newest = (
+                f"(SELECT max(q.started_at) FROM sync_runs q WHERE q.workspace_id = {workspace}"
+                f" AND q.sync_id = {sync}{condition.replace('r.', 'q.')})"
+            )
+            order = f" AND r.started_at = {newest} ORDER BY r.id DESC LIMIT 1"
+        return f"(SELECT r.{column} FROM sync_runs r WHERE {of_sync}{condition}{order})"
 
     completed = " AND r.status = 'completed'"
     probes = {
@@ -170,7 +185,7 @@ def _refresh_state(workspace: str, sync: str, sql: Sql) -> list[str]:
         last = runs(aggregate, sql.day_start(anchor, 0), anchor)
         return f"{first} + {days(column)} + {last}"
 
-    where = f" WHERE workspace_id = {workspace} AND sync_id = {sync}"
+    where = f" WHERE {where}"
     total = mean_part(f"sum({duration})", "duration_sum")
     return [
         "UPDATE sync_states SET "
@@ -190,17 +205,17 @@ def _create_sqlite_triggers() -> None:
 
     new = ("NEW.workspace_id", "NEW.sync_id")
     old = ("OLD.workspace_id", "OLD.sync_id")
+    of_new = "workspace_id = NEW.workspace_id AND sync_id = NEW.sync_id"
+    of_old = "workspace_id = OLD.workspace_id AND sync_id = OLD.sync_id"
     # A run moved to another sync (no route does this) also refreshes the one it left.
-    old_if_moved = [
-        f"{statement} AND OLD.sync_id IS NOT NEW.sync_id" for statement in _refresh_state(*old, sql)
-    ]
+    old_if_moved = _refresh_state(sql, f"{of_old} AND OLD.sync_id IS NOT NEW.sync_id", *old)
     op.execute(
         "CREATE TRIGGER sync_rollups_insert AFTER INSERT ON sync_runs"
-        + body(_add_to_day("NEW", sql), _ensure_state(*new), *_refresh_state(*new, sql))
+        + body(_add_to_day("NEW", sql), _ensure_state(*new), *_refresh_state(sql, of_new, *new))
     )
     op.execute(
         "CREATE TRIGGER sync_rollups_delete AFTER DELETE ON sync_runs"
-        + body(_take_from_day("OLD", sql), *_refresh_state(*old, sql))
+        + body(_take_from_day("OLD", sql), *_refresh_state(sql, of_old, *old))
     )
     op.execute(
         f"CREATE TRIGGER sync_rollups_update AFTER UPDATE ON sync_runs WHEN {changed}"
@@ -209,74 +224,80 @@ def _create_sqlite_triggers() -> None:
             _add_to_day("NEW", sql),
             *old_if_moved,
             _ensure_state(*new),
-            *_refresh_state(*new, sql),
+            *_refresh_state(sql, of_new, *new),
         )
     )
 
 
+def _days_of(runs: str, sql: Sql) -> str:
+    """The finished runs of a transition table summed per sync and day, in key order."""
+    shares = _shares("t", sql)
+    sums = ", ".join(f"sum({shares[name]}) AS {name}" for name in SUMMED)
+    return (
+        f"SELECT t.workspace_id, t.sync_id, {shares['day']} AS day, {sums} FROM {runs} t"
+        f" WHERE t.status IN {FINISHED} GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+
+
+def _postgresql_body(sql: Sql, *, new: str | None, old: str | None) -> str:
+    """One statement's work, set at a time over its transition tables (`new`, `old`): the
+    syncs' state rows are created and locked first, in key order (every writer of a sync
+    waits there, and two statements over the same syncs cannot wait for each other), then
+    the days move, then the states are read again from the runs (each statement of a READ
+    COMMITTED transaction sees what committed before it)."""
+    tables = [table for table in (new, old) if table is not None]
+    synced = " UNION ".join(f"SELECT workspace_id, sync_id FROM {table}" for table in tables)
+    statements = []
+    if new is not None:
+        statements.append(
+            "INSERT INTO sync_states"
+            " (workspace_id, sync_id, mean_duration_sum, mean_duration_count)"
+            f" SELECT DISTINCT workspace_id, sync_id, 0, 0 FROM {new} ORDER BY 1, 2"
+            " ON CONFLICT (workspace_id, sync_id) DO NOTHING"
+        )
+    statements.append(
+        "PERFORM 1 FROM sync_states s"
+        f" WHERE (s.workspace_id, s.sync_id) IN ({synced})"
+        " ORDER BY s.workspace_id, s.sync_id FOR UPDATE"
+    )
+    if old is not None:
+        moved = ", ".join(f"{name} = d.{name} - o.{name}" for name in SUMMED)
+        statements.append(
+            f"UPDATE sync_run_days d SET {moved} FROM ({_days_of(old, sql)}) o"
+            " WHERE d.workspace_id = o.workspace_id AND d.sync_id = o.sync_id AND d.day = o.day"
+        )
+    if new is not None:
+        added = ", ".join(f"{name} = sync_run_days.{name} + excluded.{name}" for name in SUMMED)
+        statements.append(
+            f"INSERT INTO sync_run_days (workspace_id, sync_id, day, {', '.join(SUMMED)})"
+            f" {_days_of(new, sql)}"
+            f" ON CONFLICT (workspace_id, sync_id, day) DO UPDATE SET {added}"
+        )
+    statements += _refresh_state(sql, f"(workspace_id, sync_id) IN ({synced})")
+    return "".join(f"    {statement};\n" for statement in statements)
+
+
 def _create_postgresql_triggers() -> None:
     sql = Sql("postgresql")
-    op.execute(
-        f"""
-CREATE FUNCTION sync_state_lock(ws uuid, sid uuid, create_missing boolean)
-RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    IF create_missing THEN
-        {_ensure_state("ws", "sid")};
-    END IF;
-    PERFORM 1 FROM sync_states WHERE workspace_id = ws AND sync_id = sid FOR UPDATE;
-END
-$$"""
-    )
-    op.execute(
-        f"""
-CREATE FUNCTION sync_state_refresh(ws uuid, sid uuid) RETURNS void LANGUAGE plpgsql AS $$
-BEGIN
-    {"; ".join(_refresh_state("ws", "sid", sql))};
-END
-$$"""
-    )
-    old = ", ".join(f"OLD.{column}" for column in WATCHED)
-    new = ", ".join(f"NEW.{column}" for column in WATCHED)
-    # The sync's state row is locked first, before its day rows: every writer of a sync
-    # then waits at the same place (no deadlock between one run's insert and another's
-    # update), and the statements after the lock read the runs as the last writer left
-    # them (each statement of a READ COMMITTED transaction sees what committed before it).
-    op.execute(
-        f"""
-CREATE FUNCTION sync_rollups_apply() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    moved boolean := TG_OP = 'UPDATE' AND OLD.sync_id <> NEW.sync_id;
-BEGIN
-    IF TG_OP = 'UPDATE' AND ROW({old}) IS NOT DISTINCT FROM ROW({new}) THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'DELETE' OR moved THEN
-        PERFORM sync_state_lock(OLD.workspace_id, OLD.sync_id, false);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM sync_state_lock(NEW.workspace_id, NEW.sync_id, true);
-    END IF;
-    IF TG_OP IN ('UPDATE', 'DELETE') THEN
-        {_take_from_day("OLD", sql)};
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        {_add_to_day("NEW", sql)};
-    END IF;
-    IF TG_OP = 'DELETE' OR moved THEN
-        PERFORM sync_state_refresh(OLD.workspace_id, OLD.sync_id);
-    END IF;
-    IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        PERFORM sync_state_refresh(NEW.workspace_id, NEW.sync_id);
-    END IF;
-    RETURN NULL;
-END
-$$"""
-    )
-    op.execute(
-        "CREATE TRIGGER sync_rollups_apply AFTER INSERT OR UPDATE OR DELETE ON sync_runs"
-        " FOR EACH ROW EXECUTE FUNCTION sync_rollups_apply()"
-    )
+    events = {
+        "insert": ("INSERT", "REFERENCING NEW TABLE AS new_runs", "new_runs", None),
+        "update": (
+            "UPDATE",
+            "REFERENCING OLD TABLE AS old_runs NEW TABLE AS new_runs",
+            "new_runs",
+            "old_runs",
+        ),
+        "delete": ("DELETE", "REFERENCING OLD TABLE AS old_runs", None, "old_runs"),
+    }
+    for name, (event, referencing, new, old) in events.items():
+        op.execute(
+            f"CREATE FUNCTION sync_rollups_{name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{_postgresql_body(sql, new=new, old=old)}    RETURN NULL;\nEND\n$$"
+        )
+        op.execute(
+            f"CREATE TRIGGER sync_rollups_{name} AFTER {event} ON sync_runs {referencing}"
+            f" FOR EACH STATEMENT EXECUTE FUNCTION sync_rollups_{name}()"
+        )
 
 
 def _backfill(sql: Sql) -> None:
@@ -291,7 +312,7 @@ def _backfill(sql: Sql) -> None:
         "INSERT INTO sync_states (workspace_id, sync_id, mean_duration_sum, mean_duration_count)"
         " SELECT DISTINCT workspace_id, sync_id, 0, 0 FROM sync_runs"
     )
-    for statement in _refresh_state("sync_states.workspace_id", "sync_states.sync_id", sql):
+    for statement in _refresh_state(sql, "true"):
         op.execute(statement)
 
 
@@ -348,9 +369,8 @@ def downgrade() -> None:
         for event in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER sync_rollups_{event}")
     else:
-        op.execute("DROP TRIGGER sync_rollups_apply ON sync_runs")
-        op.execute("DROP FUNCTION sync_rollups_apply()")
-        op.execute("DROP FUNCTION sync_state_refresh(uuid, uuid)")
-        op.execute("DROP FUNCTION sync_state_lock(uuid, uuid, boolean)")
+        for event in ("insert", "delete", "update"):
+            op.execute(f"DROP TRIGGER sync_rollups_{event} ON sync_runs")
+            op.execute(f"DROP FUNCTION sync_rollups_{event}()")
     op.drop_table("sync_states")
     op.drop_table("sync_run_days")
