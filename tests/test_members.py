@@ -30,6 +30,11 @@ def _dictionary(session: Session, workspace_id: uuid.UUID) -> dict[str, int]:
     return {key: member_id for key, member_id in rows}
 
 
+def _stored_size(session: Session, workspace_id: uuid.UUID) -> int:
+    query = select(Workspace.member_key_count).where(Workspace.id == workspace_id)
+    return session.execute(query).scalar_one()
+
+
 def _next_id(session: Session, workspace_id: uuid.UUID) -> int:
     query = select(Workspace.next_member_id).where(Workspace.id == workspace_id)
     return session.execute(query).scalar_one()
@@ -248,6 +253,22 @@ def test_garbage_is_collected_once_a_quarter_is_unused(
         assert sorted(_dictionary(session, workspace_id)) == list("abcde")
         # A collected key that comes back gets a fresh ID: IDs are never reused.
         assert list(encode_keys(session, workspace_id, ["h"])) == [8]
+
+
+def test_the_stored_dictionary_size_follows_every_add_and_collection(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    """The garbage check reads the stored size instead of counting the rows: it must stay
+    equal to the rows through new keys, repeats, known keys and collections."""
+    lists = [list("abcdefgh"), [*"abcdefgh", "i", "i"], list("ab"), list("abxyz"), []]
+    with db.session() as session, session.begin():
+        audience = make_audience(session, workspace_id)
+        for day, keys in enumerate(lists):
+            when = T0 + timedelta(day)
+            make_members(session, workspace_id, audience.id, keys, evaluated_at=when)
+            members.collect_garbage(session, workspace_id)
+            assert _stored_size(session, workspace_id) == len(_dictionary(session, workspace_id))
+        assert _stored_size(session, workspace_id) == 0
 
 
 def test_garbage_of_a_deleted_audience_is_collected(db: Database, workspace_id: uuid.UUID) -> None:

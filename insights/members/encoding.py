@@ -61,14 +61,23 @@ def lock_members(session: Session, workspace_id: uuid.UUID) -> None:
     lock_next_member_id(session, workspace_id)
 
 
-def advance_next_member_id(session: Session, workspace_id: uuid.UUID, next_id: int) -> None:
+def advance_next_member_id(session: Session, workspace_id: uuid.UUID, first: int, new: int) -> None:
+    """Hands out IDs [first, first + new) to new keys, counting them in the dictionary."""
+    next_id = first + new
     if next_id - 1 > MAX_MEMBER_ID:
         raise Conflict(
             "The workspace has used up its 2**32 member IDs; keys no audience uses any more"
             " are freed by `insights members gc`, but their IDs are not handed out again."
         )
     query = update(Workspace).where(Workspace.id == workspace_id)
-    session.execute(query.values(next_member_id=next_id))
+    count = Workspace.member_key_count + new
+    session.execute(query.values(next_member_id=next_id, member_key_count=count))
+
+
+def dictionary_size(session: Session, workspace_id: uuid.UUID) -> int:
+    """How many keys the workspace's dictionary holds (read under the member lock)."""
+    query = select(Workspace.member_key_count).where(Workspace.id == workspace_id)
+    return int(session.execute(query).scalar_one())
 
 
 def _dbapi(session: Session) -> Any:
@@ -165,7 +174,7 @@ class SqliteStage:
             SELECT ?, ? + j.key, j.value FROM json_each(?) j""",
             (self.ws.hex, first, _json_array(new_keys)),
         )
-        advance_next_member_id(self.session, self.ws, first + len(new_keys))
+        advance_next_member_id(self.session, self.ws, first, len(new_keys))
         self.new.append((first, first + len(new_keys)))
 
 
@@ -232,7 +241,7 @@ class PostgresStage:
                 {"ws": self.ws, "first": first},
             ).rowcount
             if created:
-                advance_next_member_id(self.session, self.ws, first + created)
+                advance_next_member_id(self.session, self.ws, first, created)
                 new.append((first, first + created))
         known = self._known_ids()
         self._run("DROP TABLE {stage}, {resolved}")
@@ -262,10 +271,18 @@ def dictionary_ids(session: Session, workspace_id: uuid.UUID) -> NDArray[np.uint
 
 
 def delete_ids(session: Session, workspace_id: uuid.UUID, ids: NDArray[np.uint32]) -> int:
-    """Deletes these IDs from the dictionary. member_id has no index (models.MemberKey), so
-    the IDs go into a temporary table first and one statement deletes in one pass."""
-    if not len(ids):
-        return 0
+    """Deletes these IDs from the dictionary and its count (the caller holds the member
+    lock); returns how many went."""
+    deleted = _delete_rows(session, workspace_id, ids) if len(ids) else 0
+    if deleted:
+        query = update(Workspace).where(Workspace.id == workspace_id)
+        session.execute(query.values(member_key_count=Workspace.member_key_count - deleted))
+    return deleted
+
+
+def _delete_rows(session: Session, workspace_id: uuid.UUID, ids: NDArray[np.uint32]) -> int:
+    """member_id has no index (models.MemberKey), so the IDs go into a temporary table
+    first and one statement deletes in one pass."""
     conn = _dbapi(session)
     if is_sqlite(session):
         conn.execute("CREATE TEMP TABLE unused_ids (id INTEGER PRIMARY KEY)")
