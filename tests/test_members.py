@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from insights import members
 from insights.errors import Conflict
-from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys
+from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys, sorting
 from insights.members import encoder as encoder_module
 from insights.members.encoding import MAX_MEMBER_ID as MAX_ID
 from insights.members.encoding import SqliteStage
@@ -135,6 +135,24 @@ def test_runs_encoded_in_the_background_see_each_other(
     assert list(known) == list(range(10))
     assert sorted(bitmap) == sorted(dictionary[key] for key in set(keys))
     assert len(dictionary) == 15 and sorted(dictionary.values()) == list(range(15))
+
+
+@pytest.mark.parametrize("sorter", ["numpy", "database"])
+def test_new_keys_get_ids_in_key_order(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch, sorter: str
+) -> None:
+    """Keys are sorted by code point before they get IDs, by numpy or (keys needing a JSON
+    escape, or too wide for numpy's table) by SQLite, and PostgreSQL in its "C" order."""
+    if sorter == "database":
+        monkeypatch.setattr(sorting, "MAX_TABLE_BYTES", 0)
+    keys = ["b", "é", "a", "Z", "🙂", "ab", "b", "键", "a b", "A"]
+    escaped = ['q"uote', "back\\slash", "t\tab"]
+    with db.session() as session, session.begin():
+        encode_keys(session, workspace_id, keys)
+        encode_keys(session, workspace_id, [*escaped, "a"])
+        dictionary = _dictionary(session, workspace_id)
+    first = sorted(set(keys))
+    assert dictionary == {key: number for number, key in enumerate([*first, *sorted(escaped)])}
 
 
 def test_an_abandoned_encoder_stores_nothing(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import re
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -18,13 +17,13 @@ from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.errors import Conflict
+from insights.members.sorting import needs_json_escape, sorted_unique_json
 from insights.models import Workspace
 
 # 32-bit roaring bitmaps hold IDs below 2**32.
 MAX_MEMBER_ID = (1 << 32) - 1
 DELETE_BATCH = 100_000
 _names = itertools.count()
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x09\x0b-\x1f"\\]')
 
 
 class KeyStage(Protocol):
@@ -33,7 +32,7 @@ class KeyStage(Protocol):
     waits for any work in flight, so the caller may use (or roll back) its session again."""
 
     def add(self, keys: Sequence[str]) -> None: ...
-    def add_text(self, block: str) -> None: ...  # keys separated by newlines
+    def add_text(self, block: bytes) -> None: ...  # UTF-8 keys separated by newlines
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]: ...
     def close(self) -> None: ...
 
@@ -90,9 +89,10 @@ class SqliteStage:
     ones inserted with IDs in key order: each run then sweeps the key index once, in order,
     where small batches would hit it at random.
 
-    Runs are encoded on a worker thread while the caller parses and sorts the next one: each
-    statement runs whole inside SQLite (its results come back as one group_concat, not row
-    by row), so the worker needs the GIL only between statements and the two overlap."""
+    A run is sorted and encoded on a worker thread while the caller reads the next one, and
+    neither holds the GIL for long: numpy sorts the keys (members.sorting) and each statement
+    runs whole inside SQLite (its results come back as one group_concat, not row by row), so
+    the process's other requests are served throughout a large upload."""
 
     RUN_KEYS = 1_000_000
     CACHE_KIB = 128 * 1024  # page cache while encoding: the upper index levels stay in it
@@ -100,7 +100,8 @@ class SqliteStage:
     def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool) -> None:
         self.session, self.ws, self.create = session, workspace_id, create
         self.conn = _dbapi(session)
-        self.pending: list[str] = []
+        self.pending: list[bytes] = []
+        self.pending_keys = 0
         self.known: list[NDArray[np.uint32]] = []
         self.new: list[tuple[int, int]] = []
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="key-encoding")
@@ -108,12 +109,15 @@ class SqliteStage:
         self._usual_cache: int | None = None
 
     def add(self, keys: Sequence[str]) -> None:
-        self.pending.extend(keys)
-        if len(self.pending) >= self.RUN_KEYS:
-            self._start_run()
+        if keys:
+            self.add_text("\n".join(keys).encode())
 
-    def add_text(self, block: str) -> None:
-        self.add(block.split("\n"))
+    def add_text(self, block: bytes) -> None:
+        if block:
+            self.pending.append(block)
+            self.pending_keys += block.count(b"\n") + 1
+            if self.pending_keys >= self.RUN_KEYS:
+                self._start_run()
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
         try:
@@ -135,15 +139,14 @@ class SqliteStage:
             self._usual_cache = None
 
     def _start_run(self) -> None:
-        unique, self.pending = sorted(set(self.pending)), []  # while the last run encodes
-        array = _json_array(unique)
+        data, self.pending, self.pending_keys = b"\n".join(self.pending), [], 0
         self._wait()
-        if not unique:
+        if not data:
             return
         if self._usual_cache is None:
             self._usual_cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
             self.conn.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
-        self._running = self._worker.submit(self._encode_run, unique, array)
+        self._running = self._worker.submit(self._encode_run, data)
 
     def _wait(self) -> None:
         """Waits for the run in flight; raises what it raised."""
@@ -151,31 +154,59 @@ class SqliteStage:
         if running is not None:
             running.result()
 
-    def _encode_run(self, unique: list[str], array: str) -> None:
+    def _encode_run(self, data: bytes) -> None:
+        array, distinct = _sorted_json_array(self.conn, data)
         # CROSS JOIN keeps json_each outside: SQLite would otherwise scan the dictionary.
-        positions, ids = self.conn.execute(
-            """SELECT group_concat(j.key), group_concat(m.member_id)
-            FROM json_each(?) j CROSS JOIN member_keys m
+        (ids,) = self.conn.execute(
+            """SELECT group_concat(m.member_id)
+            FROM json_each(CAST(? AS TEXT)) j CROSS JOIN member_keys m
             ON m.workspace_id = ? AND m.key = j.value""",
             (array, self.ws.hex),
         ).fetchone()
-        self.known.append(_integers(ids).astype(np.uint32))
-        found = _integers(positions)
-        if self.create and len(found) < len(unique):
-            self._insert(unique, found)
+        known = _integers(ids)
+        self.known.append(known.astype(np.uint32))
+        if self.create and len(known) < distinct:
+            self._insert(array)
 
-    def _insert(self, unique: list[str], found: NDArray[np.int64]) -> None:
-        missing = np.ones(len(unique), dtype=bool)
-        missing[found] = False
-        new_keys = np.array(unique, dtype=object)[missing].tolist() if len(found) else unique
+    def _insert(self, array: SqlText) -> None:
+        """The run's keys that the dictionary lacks, with IDs in key order."""
         first = lock_next_member_id(self.session, self.ws)
-        self.conn.execute(
+        created = self.conn.execute(
             """INSERT INTO member_keys (workspace_id, member_id, key)
-            SELECT ?, ? + j.key, j.value FROM json_each(?) j""",
-            (self.ws.hex, first, _json_array(new_keys)),
-        )
-        advance_next_member_id(self.session, self.ws, first, len(new_keys))
-        self.new.append((first, first + len(new_keys)))
+            SELECT ?, ? - 1 + row_number() OVER (ORDER BY j.key), j.value
+            FROM json_each(CAST(? AS TEXT)) j
+            WHERE NOT EXISTS (
+                SELECT 1 FROM member_keys m WHERE m.workspace_id = ? AND m.key = j.value
+            )""",
+            (self.ws.hex, first, array, self.ws.hex),
+        ).rowcount
+        advance_next_member_id(self.session, self.ws, first, created)
+        self.new.append((first, first + created))
+
+
+# A JSON array for json_each: text, or its UTF-8 bytes (bound as a blob and cast to text).
+SqlText = str | NDArray[np.uint8]
+
+
+def _sorted_json_array(conn: Any, data: bytes) -> tuple[SqlText, int]:
+    """The distinct keys of `data` (newline-separated), sorted, as a JSON array, and their
+    number. numpy sorts them when none needs a JSON escape and they fit its table (the usual
+    case); else SQLite does, from a JSON array made by json.dumps or joined directly."""
+    escape = needs_json_escape(data)
+    if not escape and (result := sorted_unique_json(data)) is not None:
+        return result
+    raw = json.dumps(data.decode().split("\n")) if escape else _joined_json_array(data)
+    array, distinct = conn.execute(
+        """SELECT json_group_array(value), count(*)
+        FROM (SELECT DISTINCT value FROM json_each(?) ORDER BY value)""",
+        (raw,),
+    ).fetchone()
+    return str(array), int(distinct)
+
+
+def _joined_json_array(data: bytes) -> str:
+    """A JSON array of keys that need no escape, joined directly."""
+    return '["' + data.decode().replace("\n", '","') + '"]'
 
 
 def _integers(joined: str | None) -> NDArray[np.int64]:
@@ -183,14 +214,6 @@ def _integers(joined: str | None) -> NDArray[np.int64]:
     if not joined:
         return np.empty(0, dtype=np.int64)
     return np.fromstring(joined, dtype=np.int64, sep=",")
-
-
-def _json_array(keys: list[str]) -> str:
-    """A JSON array of the keys; joined directly when none needs escaping (the usual case),
-    which is twice as fast as json.dumps."""
-    if _NEEDS_ESCAPE.search("\n".join(keys)):  # keys hold no line breaks: "\n" is safe
-        return json.dumps(keys)
-    return '["' + '","'.join(keys) + '"]'
 
 
 class PostgresStage:
@@ -211,16 +234,16 @@ class PostgresStage:
         return self.conn.execute(query, params)
 
     def add(self, keys: Sequence[str]) -> None:
-        self.add_text("\n".join(keys))
+        self.add_text("\n".join(keys).encode())
 
-    def add_text(self, block: str) -> None:
+    def add_text(self, block: bytes) -> None:
         """One COPY of the block as it is: keys hold no line break, so only a backslash or a
         tab needs escaping in COPY's text format."""
-        if "\\" in block or "\t" in block:
-            block = block.replace("\\", "\\\\").replace("\t", "\\t")
+        if b"\\" in block or b"\t" in block:
+            block = block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t")
         statement = sql.SQL("COPY {} (key) FROM STDIN").format(self.stage)
         with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(block + "\n")
+            copy.write(block + b"\n")
 
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
         first = lock_next_member_id(self.session, self.ws) if self.create else 0
