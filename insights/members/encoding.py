@@ -218,20 +218,20 @@ def _integers(joined: str | None) -> NDArray[np.int64]:
 
 class PostgresStage:
     """Keys go in by COPY, without a lock; `finish` takes the lock and encodes them all
-    set-based: one join tells known from new (duplicates only cost a repeated ID), new keys
-    get IDs in key order, and the known IDs come back as one binary blob, read by numpy."""
+    set-based: one join returns the known keys' IDs as one binary blob (read by numpy; a
+    repeated key only costs a repeated ID), and only when some staged key was not found do
+    the new keys get IDs in key order, sorted once (Sort and Unique, not a hash aggregate
+    followed by a sort: a second pass over every key)."""
 
     def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool) -> None:
         self.session, self.ws, self.create = session, workspace_id, create
         self.conn = _dbapi(session)
-        number = next(_names)
-        self.stage = sql.Identifier(f"member_stage_{number}")
-        self.resolved = sql.Identifier(f"member_resolved_{number}")
+        self.stage = sql.Identifier(f"member_stage_{next(_names)}")
+        self.staged = 0  # keys copied into the stage, repeats included
         self._run('CREATE TEMP TABLE {stage} (key text COLLATE "C" NOT NULL) ON COMMIT DROP')
 
     def _run(self, statement: str, params: dict[str, Any] | None = None) -> Any:
-        query = sql.SQL(statement).format(stage=self.stage, resolved=self.resolved)
-        return self.conn.execute(query, params)
+        return self.conn.execute(sql.SQL(statement).format(stage=self.stage), params)
 
     def add(self, keys: Sequence[str]) -> None:
         self.add_text("\n".join(keys).encode())
@@ -239,6 +239,9 @@ class PostgresStage:
     def add_text(self, block: bytes) -> None:
         """One COPY of the block as it is: keys hold no line break, so only a backslash or a
         tab needs escaping in COPY's text format."""
+        if not block:
+            return
+        self.staged += block.count(b"\n") + 1
         if b"\\" in block or b"\t" in block:
             block = block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t")
         statement = sql.SQL("COPY {} (key) FROM STDIN").format(self.stage)
@@ -249,35 +252,45 @@ class PostgresStage:
         first = lock_next_member_id(self.session, self.ws) if self.create else 0
         self._run("SET LOCAL work_mem = '256MB'")
         self._run("ANALYZE {stage}")
-        self._run(
-            """CREATE TEMP TABLE {resolved} ON COMMIT DROP AS
-            SELECT s.key, m.member_id FROM {stage} s
-            LEFT JOIN member_keys m ON m.workspace_id = %(ws)s AND m.key = s.key""",
-            {"ws": self.ws},
-        )
+        found, known = self._known_ids()
         new: list[tuple[int, int]] = []
-        if self.create:
-            created = self._run(
-                """INSERT INTO member_keys (workspace_id, member_id, key)
-                SELECT %(ws)s, %(first)s - 1 + row_number() OVER (ORDER BY key), key
-                FROM (SELECT DISTINCT key FROM {resolved} WHERE member_id IS NULL) d""",
-                {"ws": self.ws, "first": first},
-            ).rowcount
+        if self.create and found < self.staged:
+            created = self._insert_new(first)
             if created:
                 advance_next_member_id(self.session, self.ws, first, created)
                 new.append((first, first + created))
-        known = self._known_ids()
-        self._run("DROP TABLE {stage}, {resolved}")
+        self._run("DROP TABLE {stage}")
         return known, new
 
     def close(self) -> None:
         """Nothing runs in the background here: COPY and the set-based SQL are synchronous."""
 
-    def _known_ids(self) -> NDArray[np.uint32]:
-        query = sql.SQL("SELECT member_id FROM {} WHERE member_id IS NOT NULL").format(
-            self.resolved
-        )
-        return _fetch_ids(self.conn, query)
+    def _known_ids(self) -> tuple[int, NDArray[np.uint32]]:
+        """(staged keys found in the dictionary, repeats included; their IDs)."""
+        query = sql.SQL(
+            """SELECT count(*), string_agg(int8send(m.member_id), ''::bytea) FROM {} s
+            JOIN member_keys m ON m.workspace_id = {} AND m.key = s.key"""
+        ).format(self.stage, sql.Literal(self.ws))
+        with self.conn.cursor(binary=True) as cursor:
+            found, data = cursor.execute(query).fetchone()
+        return int(found), _ids_of(data)
+
+    def _insert_new(self, first: int) -> int:
+        """Inserts the staged keys the dictionary lacks with IDs from `first`, in key order
+        (so they go into the key index in order); returns how many."""
+        self._run("SET LOCAL enable_hashagg = off")
+        created = self._run(
+            """INSERT INTO member_keys (workspace_id, member_id, key)
+            SELECT %(ws)s, %(first)s - 1 + row_number() OVER (ORDER BY key), key
+            FROM (
+                SELECT DISTINCT key FROM {stage} s WHERE NOT EXISTS (
+                    SELECT FROM member_keys m WHERE m.workspace_id = %(ws)s AND m.key = s.key
+                )
+            ) d""",
+            {"ws": self.ws, "first": first},
+        ).rowcount
+        self._run("RESET enable_hashagg")
+        return int(created)
 
 
 def dictionary_ids(session: Session, workspace_id: uuid.UUID) -> NDArray[np.uint32]:
@@ -339,7 +352,11 @@ def _fetch_ids(conn: Any, query: sql.Composable) -> NDArray[np.uint32]:
     aggregate = sql.SQL("SELECT string_agg(int8send(member_id), ''::bytea) FROM ({}) ids")
     with conn.cursor(binary=True) as cursor:
         cursor.execute(aggregate.format(query))
-        data = cursor.fetchone()[0]
+        return _ids_of(cursor.fetchone()[0])
+
+
+def _ids_of(data: bytes | None) -> NDArray[np.uint32]:
+    """IDs from a string_agg of int8send (None when it had no rows)."""
     if data is None:
         return np.empty(0, dtype=np.uint32)
     return np.frombuffer(data, dtype=">i8").astype(np.uint32)
