@@ -13,7 +13,7 @@ from insights import members
 from insights.errors import Conflict
 from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys, sorting
 from insights.members import encoder as encoder_module
-from insights.members.encoding import MAX_MEMBER_ID as MAX_ID
+from insights.members.dictionary import MAX_MEMBER_ID as MAX_ID
 from insights.members.encoding import SqliteStage
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
 from tests.support.bitmaps import current_members

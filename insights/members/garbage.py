@@ -8,7 +8,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from insights.members.bitmaps import bitmap_from_ids, union
-from insights.members.encoding import (
+from insights.members.dictionary import (
     delete_ids,
     dictionary_ids,
     dictionary_size,
