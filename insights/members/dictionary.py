@@ -122,10 +122,10 @@ def fetch_ids(conn: Any, query: sql.Composable) -> NDArray[np.uint32]:
     aggregate = sql.SQL("SELECT string_agg(int8send(member_id), ''::bytea) FROM ({}) ids")
     with conn.cursor(binary=True) as cursor:
         cursor.execute(aggregate.format(query))
-        return ids_of(cursor.fetchone()[0])
+        return _ids_of(cursor.fetchone()[0])
 
 
-def ids_of(data: bytes | None) -> NDArray[np.uint32]:
+def _ids_of(data: bytes | None) -> NDArray[np.uint32]:
     """IDs from a string_agg of int8send (None when it had no rows)."""
     if data is None:
         return np.empty(0, dtype=np.uint32)

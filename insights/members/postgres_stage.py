@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from insights.members.dictionary import (
     advance_next_member_id,
     dbapi,
-    ids_of,
+    fetch_ids,
     lock_next_member_id,
 )
 
@@ -25,20 +25,24 @@ _names = itertools.count()
 
 class PostgresStage:
     """Keys go in by COPY, without a lock; `finish` takes the lock and encodes them all
-    set-based: one join returns the known keys' IDs as one binary blob (read by numpy; a
-    repeated key only costs a repeated ID), and only when some staged key was not found do
-    the new keys get IDs in key order, sorted once (Sort and Unique, not a hash aggregate
-    followed by a sort: a second pass over every key)."""
+    set-based: one join tells known from new (duplicates only cost a repeated ID), new keys
+    get IDs in key order, and the known IDs come back as one binary blob, read by numpy.
+
+    The join's result is kept in a second temporary table: a second join against the
+    dictionary (NOT EXISTS) was planned as a hash over the workspace's whole dictionary when
+    its statistics were older than a large upload (2 s for a 1,000-key upload at 2M keys)."""
 
     def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool) -> None:
         self.session, self.ws, self.create = session, workspace_id, create
         self.conn = dbapi(session)
-        self.stage = sql.Identifier(f"member_stage_{next(_names)}")
-        self.staged = 0  # keys copied into the stage, repeats included
+        number = next(_names)
+        self.stage = sql.Identifier(f"member_stage_{number}")
+        self.resolved = sql.Identifier(f"member_resolved_{number}")
         self._run('CREATE TEMP TABLE {stage} (key text COLLATE "C" NOT NULL) ON COMMIT DROP')
 
     def _run(self, statement: str, params: dict[str, Any] | None = None) -> Any:
-        return self.conn.execute(sql.SQL(statement).format(stage=self.stage), params)
+        query = sql.SQL(statement).format(stage=self.stage, resolved=self.resolved)
+        return self.conn.execute(query, params)
 
     def add(self, keys: Sequence[str]) -> None:
         self.add_text("\n".join(keys).encode())
@@ -48,7 +52,6 @@ class PostgresStage:
         tab needs escaping in COPY's text format."""
         if not block:
             return
-        self.staged += block.count(b"\n") + 1
         if b"\\" in block or b"\t" in block:
             block = block.replace(b"\\", b"\\\\").replace(b"\t", b"\\t")
         statement = sql.SQL("COPY {} (key) FROM STDIN").format(self.stage)
@@ -59,41 +62,37 @@ class PostgresStage:
         first = lock_next_member_id(self.session, self.ws) if self.create else 0
         self._run("SET LOCAL work_mem = '256MB'")
         self._run("ANALYZE {stage}")
-        found, known = self._known_ids()
+        self._run(
+            """CREATE TEMP TABLE {resolved} ON COMMIT DROP AS
+            SELECT s.key, m.member_id FROM {stage} s
+            LEFT JOIN member_keys m ON m.workspace_id = %(ws)s AND m.key = s.key""",
+            {"ws": self.ws},
+        )
         new: list[tuple[int, int]] = []
-        if self.create and found < self.staged:
+        if self.create:
             created = self._insert_new(first)
             if created:
                 advance_next_member_id(self.session, self.ws, first, created)
                 new.append((first, first + created))
-        self._run("DROP TABLE {stage}")
+        query = sql.SQL("SELECT member_id FROM {} WHERE member_id IS NOT NULL")
+        known = fetch_ids(self.conn, query.format(self.resolved))
+        self._run("DROP TABLE {stage}, {resolved}")
         return known, new
 
     def close(self) -> None:
         """Nothing runs in the background here: COPY and the set-based SQL are synchronous."""
 
-    def _known_ids(self) -> tuple[int, NDArray[np.uint32]]:
-        """(staged keys found in the dictionary, repeats included; their IDs)."""
-        query = sql.SQL(
-            """SELECT count(*), string_agg(int8send(m.member_id), ''::bytea) FROM {} s
-            JOIN member_keys m ON m.workspace_id = {} AND m.key = s.key"""
-        ).format(self.stage, sql.Literal(self.ws))
-        with self.conn.cursor(binary=True) as cursor:
-            found, data = cursor.execute(query).fetchone()
-        return int(found), ids_of(data)
-
     def _insert_new(self, first: int) -> int:
         """Inserts the staged keys the dictionary lacks with IDs from `first`, in key order
-        (so they go into the key index in order); returns how many."""
+        (so they go into the key index in order); returns how many. Sorted once: the planner
+        chose a hash aggregate for the distinct keys, then sorted its output for the
+        numbering: two passes over every key (1M new keys, EXPLAIN ANALYZE on a busy machine:
+        2.9 s in the hash aggregate before the sort)."""
         self._run("SET LOCAL enable_hashagg = off")
         created = self._run(
             """INSERT INTO member_keys (workspace_id, member_id, key)
             SELECT %(ws)s, %(first)s - 1 + row_number() OVER (ORDER BY key), key
-            FROM (
-                SELECT DISTINCT key FROM {stage} s WHERE NOT EXISTS (
-                    SELECT FROM member_keys m WHERE m.workspace_id = %(ws)s AND m.key = s.key
-                )
-            ) d""",
+            FROM (SELECT DISTINCT key FROM {resolved} WHERE member_id IS NULL) d""",
             {"ws": self.ws, "first": first},
         ).rowcount
         self._run("RESET enable_hashagg")
