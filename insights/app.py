@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from insights import alerts, members, metrics
+from insights import alerts, cycle_collector, members, metrics
 from insights.api import alerts as alert_routes
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
@@ -44,7 +44,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 state.engine, state.write, settings, stop, metrics.count_notification
             )
             worker = asyncio.create_task(job, name="alert worker")
+        if settings.gc_freeze:
+            cycle_collector.freeze_startup_objects()
         yield
+        if settings.gc_freeze:
+            cycle_collector.unfreeze()
         stop.set()
         if worker is not None:
             await worker

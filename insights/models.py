@@ -77,6 +77,9 @@ class Workspace(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     # The next dense member ID to hand out; bumped under a row lock while encoding keys.
     next_member_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Keys in the workspace's dictionary, kept under the same lock, so that the check for
+    # unused keys after every upload need not count millions of rows.
+    member_key_count: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

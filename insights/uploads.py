@@ -29,7 +29,7 @@ def record_member_upload(
     workspace_id: uuid.UUID,
     audience_id: uuid.UUID,
     evaluated_at: datetime,
-    blocks: Iterable[str],
+    blocks: Iterable[bytes],
 ) -> AudienceEvaluation:
     """Records the keys of `blocks` (newline-separated, members.KeySpool.blocks) as the
     audience's full membership, exactly like an evaluation with `members`.
@@ -43,7 +43,7 @@ def record_member_upload(
         with members.MemberEncoder(session, workspace_id) as encoder:
             for block in blocks:
                 encoder.add_text(block)
-                keys += block.count("\n") + 1 if block else 0  # whole lines, no final newline
+                keys += block.count(b"\n") + 1 if block else 0  # whole lines, no final newline
             evaluations.lock_member_list(session, workspace_id, audience_id)
             evaluations.check_newer(session, workspace_id, audience_id, evaluated_at)
             bitmap = encoder.finish()

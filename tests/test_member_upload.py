@@ -84,7 +84,7 @@ def test_a_line_without_end_is_refused_before_it_fills_memory() -> None:
 # Recording -----------------------------------------------------------------------------
 
 
-def _spooled(text: str, size: int = 4) -> Iterator[str]:
+def _spooled(text: str, size: int = 4) -> Iterator[bytes]:
     """The blocks of keys a spool makes of `text`, fed `size` bytes at a time."""
     data = text.encode()
     with KeySpool(TEXT) as spool:
@@ -117,9 +117,9 @@ def test_upload_must_be_newer_than_the_latest_member_list(
 ) -> None:
     with db.session() as session, session.begin():
         audience = make_audience(session, workspace_id)
-        record_member_upload(session, workspace_id, audience.id, T0, ["a"])
+        record_member_upload(session, workspace_id, audience.id, T0, [b"a"])
         with pytest.raises(Conflict):
-            record_member_upload(session, workspace_id, audience.id, T0, ["b"])
+            record_member_upload(session, workspace_id, audience.id, T0, [b"b"])
 
 
 # HTTP ----------------------------------------------------------------------------------

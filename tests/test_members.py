@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from insights import members
 from insights.errors import Conflict
-from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys
+from insights.members import BitMap, BitmapCache, MemberEncoder, encode_keys, sorting
 from insights.members import encoder as encoder_module
-from insights.members.encoding import MAX_MEMBER_ID as MAX_ID
+from insights.members.dictionary import MAX_MEMBER_ID as MAX_ID
 from insights.members.encoding import SqliteStage
 from insights.models import Audience, MemberBitmap, MemberKey, Workspace
 from tests.support.bitmaps import current_members
@@ -28,6 +28,11 @@ def _dictionary(session: Session, workspace_id: uuid.UUID) -> dict[str, int]:
         select(MemberKey.key, MemberKey.member_id).where(MemberKey.workspace_id == workspace_id)
     )
     return {key: member_id for key, member_id in rows}
+
+
+def _stored_size(session: Session, workspace_id: uuid.UUID) -> int:
+    query = select(Workspace.member_key_count).where(Workspace.id == workspace_id)
+    return session.execute(query).scalar_one()
 
 
 def _next_id(session: Session, workspace_id: uuid.UUID) -> int:
@@ -130,6 +135,24 @@ def test_runs_encoded_in_the_background_see_each_other(
     assert list(known) == list(range(10))
     assert sorted(bitmap) == sorted(dictionary[key] for key in set(keys))
     assert len(dictionary) == 15 and sorted(dictionary.values()) == list(range(15))
+
+
+@pytest.mark.parametrize("sorter", ["numpy", "database"])
+def test_new_keys_get_ids_in_key_order(
+    db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch, sorter: str
+) -> None:
+    """Keys are sorted by code point before they get IDs, by numpy or (keys needing a JSON
+    escape, or too wide for numpy's table) by SQLite, and PostgreSQL in its "C" order."""
+    if sorter == "database":
+        monkeypatch.setattr(sorting, "MAX_TABLE_BYTES", 0)
+    keys = ["b", "é", "a", "Z", "🙂", "ab", "b", "键", "a b", "A"]
+    escaped = ['q"uote', "back\\slash", "t\tab"]
+    with db.session() as session, session.begin():
+        encode_keys(session, workspace_id, keys)
+        encode_keys(session, workspace_id, [*escaped, "a"])
+        dictionary = _dictionary(session, workspace_id)
+    first = sorted(set(keys))
+    assert dictionary == {key: number for number, key in enumerate([*first, *sorted(escaped)])}
 
 
 def test_an_abandoned_encoder_stores_nothing(
@@ -248,6 +271,22 @@ def test_garbage_is_collected_once_a_quarter_is_unused(
         assert sorted(_dictionary(session, workspace_id)) == list("abcde")
         # A collected key that comes back gets a fresh ID: IDs are never reused.
         assert list(encode_keys(session, workspace_id, ["h"])) == [8]
+
+
+def test_the_stored_dictionary_size_follows_every_add_and_collection(
+    db: Database, workspace_id: uuid.UUID
+) -> None:
+    """The garbage check reads the stored size instead of counting the rows: it must stay
+    equal to the rows through new keys, repeats, known keys and collections."""
+    lists = [list("abcdefgh"), [*"abcdefgh", "i", "i"], list("ab"), list("abxyz"), []]
+    with db.session() as session, session.begin():
+        audience = make_audience(session, workspace_id)
+        for day, keys in enumerate(lists):
+            when = T0 + timedelta(day)
+            make_members(session, workspace_id, audience.id, keys, evaluated_at=when)
+            members.collect_garbage(session, workspace_id)
+            assert _stored_size(session, workspace_id) == len(_dictionary(session, workspace_id))
+        assert _stored_size(session, workspace_id) == 0
 
 
 def test_garbage_of_a_deleted_audience_is_collected(db: Database, workspace_id: uuid.UUID) -> None:

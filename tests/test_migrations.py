@@ -5,16 +5,28 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import insert, inspect, text
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    Uuid,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql import column as sql_column
+from sqlalchemy.sql import table as sql_table
 
 from insights.db import make_engine, migrate
-from insights.models import Base, MemberKey
+from insights.models import Base, MemberKey, Workspace
 from tests.support.databases import Database, new_pg_database
 
 
@@ -83,5 +95,48 @@ def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str
         assert [index["column_names"] for index in inspector.get_indexes("member_keys")] == [
             ["workspace_id", "key"]
         ]
+    finally:
+        engine.dispose()
+
+
+def test_the_dictionary_size_is_filled_in_from_the_keys(empty_database: str) -> None:
+    """0007 stores each workspace's dictionary size: it starts equal to its rows."""
+    counts = {uuid.uuid4(): 3, uuid.uuid4(): 0, uuid.uuid4(): 5}
+    # The workspaces table as it was at 0005 (the model's has the new column).
+    workspaces = sql_table(
+        "workspaces",
+        sql_column("id", Uuid()),
+        sql_column("name", String()),
+        sql_column("timezone", String()),
+        sql_column("next_member_id", BigInteger()),
+        sql_column("created_at", DateTime()),
+        sql_column("updated_at", DateTime()),
+    )
+    migrate(empty_database, "0005")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            when = datetime(2026, 1, 1)
+            for workspace, count in counts.items():
+                connection.execute(
+                    insert(workspaces).values(
+                        id=workspace,
+                        name="w",
+                        timezone="UTC",
+                        next_member_id=count,
+                        created_at=when,
+                        updated_at=when,
+                    )
+                )
+                keys = [
+                    {"workspace_id": workspace, "key": f"k{n}", "member_id": n}
+                    for n in range(count)
+                ]
+                if keys:
+                    connection.execute(insert(Base.metadata.tables["member_keys"]), keys)
+        migrate(empty_database)
+        with engine.connect() as connection:
+            query = select(Workspace.id, Workspace.member_key_count)
+            assert dict(connection.execute(query).tuples().all()) == counts
     finally:
         engine.dispose()

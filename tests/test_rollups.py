@@ -18,7 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    String,
+    Uuid,
+    column,
+    delete,
+    insert,
+    select,
+    table,
+)
 from sqlalchemy.orm import Session
 
 from insights.db import make_engine, migrate
@@ -34,6 +44,14 @@ BASE = datetime(2024, 5, 20, tzinfo=UTC)  # a midnight: runs land on it and arou
 BIG = 2**63 - 1
 FINISHED = ("completed", "failed")
 Day = tuple[uuid.UUID, int]
+WORKSPACE_0005 = (
+    ("id", Uuid()),
+    ("name", String()),
+    ("timezone", String()),
+    ("next_member_id", BigInteger()),
+    ("created_at", DateTime()),
+    ("updated_at", DateTime()),
+)
 
 
 def _random_run(rng: random.Random, sync_id: uuid.UUID) -> dict[str, Any]:
@@ -319,7 +337,16 @@ def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) 
     try:
         rng = random.Random(13_3)
         with Session(engine) as session, session.begin():
-            workspace_id = make_workspace(session).id
+            workspace_id = uuid.uuid4()
+            # The workspaces table as it was at 0005 (the model's has later columns).
+            workspaces = table("workspaces", *(column(name, kind) for name, kind in WORKSPACE_0005))
+            naive = BASE.replace(tzinfo=None)
+            when = {"created_at": naive, "updated_at": naive}
+            session.execute(
+                insert(workspaces).values(
+                    id=workspace_id, name="w", timezone="UTC", next_member_id=0, **when
+                )
+            )
             syncs = [make_sync(session, workspace_id, name=f"S{n}").id for n in range(3)]
             session.execute(
                 insert(tables["sync_runs"]),

@@ -20,8 +20,8 @@ from insights.members.cache import (
     caches_of,
     session_info,
 )
+from insights.members.dictionary import MAX_MEMBER_ID, lock_members
 from insights.members.encoder import MemberEncoder, encode_keys
-from insights.members.encoding import MAX_MEMBER_ID, lock_members
 from insights.members.garbage import GC_DEAD_FRACTION, collect_garbage
 from insights.members.keys import MAX_KEY_LENGTH, member_key_problem
 from insights.members.memory import release_freed_memory

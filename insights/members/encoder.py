@@ -36,8 +36,8 @@ class MemberEncoder:
         if keys:
             self._open().add(keys)
 
-    def add_text(self, block: str) -> None:
-        """Keys separated by newlines (a block of insights.members.KeySpool)."""
+    def add_text(self, block: bytes) -> None:
+        """UTF-8 keys separated by newlines (a block of insights.members.KeySpool)."""
         if block:
             self._open().add_text(block)
 

@@ -1,30 +1,21 @@
-"""Set-based SQL that maps member keys to dense integer IDs, one staging table per batch job."""
+"""Mapping member keys to dense integer IDs in bulk: the staging strategy of each database
+(sqlite_stage, postgres_stage) behind one protocol."""
 
 from __future__ import annotations
 
-import itertools
-import json
-import re
 import uuid
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from psycopg import sql
-from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
-from insights.errors import Conflict
-from insights.models import Workspace
+from insights.members.postgres_stage import PostgresStage
+from insights.members.sqlite_stage import SqliteStage
 
-# 32-bit roaring bitmaps hold IDs below 2**32.
-MAX_MEMBER_ID = (1 << 32) - 1
-DELETE_BATCH = 100_000
-_names = itertools.count()
-_NEEDS_ESCAPE = re.compile(r'[\x00-\x09\x0b-\x1f"\\]')
+__all__ = ["KeyStage", "PostgresStage", "SqliteStage", "open_stage"]
 
 
 class KeyStage(Protocol):
@@ -33,7 +24,7 @@ class KeyStage(Protocol):
     waits for any work in flight, so the caller may use (or roll back) its session again."""
 
     def add(self, keys: Sequence[str]) -> None: ...
-    def add_text(self, block: str) -> None: ...  # keys separated by newlines
+    def add_text(self, block: bytes) -> None: ...  # UTF-8 keys separated by newlines
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]: ...
     def close(self) -> None: ...
 
@@ -43,263 +34,3 @@ def open_stage(session: Session, workspace_id: uuid.UUID, create: bool) -> KeySt
     if is_sqlite(session):
         return SqliteStage(session, workspace_id, create)
     return PostgresStage(session, workspace_id, create)
-
-
-def lock_next_member_id(session: Session, workspace_id: uuid.UUID) -> int:
-    """The workspace's next free ID, with its row locked until the transaction ends
-    (SQLite write transactions are serialised already). FOR NO KEY UPDATE: rows that refer
-    to the workspace may still be inserted meanwhile."""
-    query = select(Workspace.next_member_id).where(Workspace.id == workspace_id)
-    return int(session.execute(query.with_for_update(key_share=True)).scalar_one())
-
-
-def lock_members(session: Session, workspace_id: uuid.UUID) -> None:
-    """Takes the workspace's member lock (the lock on its next ID) until the transaction
-    ends. Every write of member lists and of the key dictionary takes it before it reads
-    anything it will write from, and before any audience's row lock: so each reads what the
-    one before it wrote, and two of them never wait for each other in opposite orders."""
-    lock_next_member_id(session, workspace_id)
-
-
-def advance_next_member_id(session: Session, workspace_id: uuid.UUID, next_id: int) -> None:
-    if next_id - 1 > MAX_MEMBER_ID:
-        raise Conflict(
-            "The workspace has used up its 2**32 member IDs; keys no audience uses any more"
-            " are freed by `insights members gc`, but their IDs are not handed out again."
-        )
-    query = update(Workspace).where(Workspace.id == workspace_id)
-    session.execute(query.values(next_member_id=next_id))
-
-
-def _dbapi(session: Session) -> Any:
-    return session.connection().connection.driver_connection
-
-
-class SqliteStage:
-    """Keys are encoded a million at a time as they arrive (the write lock is held anyway).
-    A run's distinct keys, sorted, are looked up in one join against json_each and the new
-    ones inserted with IDs in key order: each run then sweeps the key index once, in order,
-    where small batches would hit it at random.
-
-    Runs are encoded on a worker thread while the caller parses and sorts the next one: each
-    statement runs whole inside SQLite (its results come back as one group_concat, not row
-    by row), so the worker needs the GIL only between statements and the two overlap."""
-
-    RUN_KEYS = 1_000_000
-    CACHE_KIB = 128 * 1024  # page cache while encoding: the upper index levels stay in it
-
-    def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool) -> None:
-        self.session, self.ws, self.create = session, workspace_id, create
-        self.conn = _dbapi(session)
-        self.pending: list[str] = []
-        self.known: list[NDArray[np.uint32]] = []
-        self.new: list[tuple[int, int]] = []
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="key-encoding")
-        self._running: Future[None] | None = None
-        self._usual_cache: int | None = None
-
-    def add(self, keys: Sequence[str]) -> None:
-        self.pending.extend(keys)
-        if len(self.pending) >= self.RUN_KEYS:
-            self._start_run()
-
-    def add_text(self, block: str) -> None:
-        self.add(block.split("\n"))
-
-    def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
-        try:
-            self._start_run()
-            self._wait()
-        finally:
-            self.close()
-        known = np.concatenate(self.known) if self.known else np.empty(0, dtype=np.uint32)
-        return known, self.new
-
-    def close(self) -> None:
-        """Lets the run in flight end, whatever happened to the caller, and gives the pooled
-        connection its usual page cache back."""
-        if self._running is not None:
-            wait([self._running])
-        self._worker.shutdown()
-        if self._usual_cache is not None:
-            self.conn.execute(f"PRAGMA cache_size = {self._usual_cache}")
-            self._usual_cache = None
-
-    def _start_run(self) -> None:
-        unique, self.pending = sorted(set(self.pending)), []  # while the last run encodes
-        array = _json_array(unique)
-        self._wait()
-        if not unique:
-            return
-        if self._usual_cache is None:
-            self._usual_cache = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
-            self.conn.execute(f"PRAGMA cache_size = -{self.CACHE_KIB}")
-        self._running = self._worker.submit(self._encode_run, unique, array)
-
-    def _wait(self) -> None:
-        """Waits for the run in flight; raises what it raised."""
-        running, self._running = self._running, None
-        if running is not None:
-            running.result()
-
-    def _encode_run(self, unique: list[str], array: str) -> None:
-        # CROSS JOIN keeps json_each outside: SQLite would otherwise scan the dictionary.
-        positions, ids = self.conn.execute(
-            """SELECT group_concat(j.key), group_concat(m.member_id)
-            FROM json_each(?) j CROSS JOIN member_keys m
-            ON m.workspace_id = ? AND m.key = j.value""",
-            (array, self.ws.hex),
-        ).fetchone()
-        self.known.append(_integers(ids).astype(np.uint32))
-        found = _integers(positions)
-        if self.create and len(found) < len(unique):
-            self._insert(unique, found)
-
-    def _insert(self, unique: list[str], found: NDArray[np.int64]) -> None:
-        missing = np.ones(len(unique), dtype=bool)
-        missing[found] = False
-        new_keys = np.array(unique, dtype=object)[missing].tolist() if len(found) else unique
-        first = lock_next_member_id(self.session, self.ws)
-        self.conn.execute(
-            """INSERT INTO member_keys (workspace_id, member_id, key)
-            SELECT ?, ? + j.key, j.value FROM json_each(?) j""",
-            (self.ws.hex, first, _json_array(new_keys)),
-        )
-        advance_next_member_id(self.session, self.ws, first + len(new_keys))
-        self.new.append((first, first + len(new_keys)))
-
-
-def _integers(joined: str | None) -> NDArray[np.int64]:
-    """The integers of a group_concat (None when it had no rows), parsed in numpy."""
-    if not joined:
-        return np.empty(0, dtype=np.int64)
-    return np.fromstring(joined, dtype=np.int64, sep=",")
-
-
-def _json_array(keys: list[str]) -> str:
-    """A JSON array of the keys; joined directly when none needs escaping (the usual case),
-    which is twice as fast as json.dumps."""
-    if _NEEDS_ESCAPE.search("\n".join(keys)):  # keys hold no line breaks: "\n" is safe
-        return json.dumps(keys)
-    return '["' + '","'.join(keys) + '"]'
-
-
-class PostgresStage:
-    """Keys go in by COPY, without a lock; `finish` takes the lock and encodes them all
-    set-based: one join tells known from new (duplicates only cost a repeated ID), new keys
-    get IDs in key order, and the known IDs come back as one binary blob, read by numpy."""
-
-    def __init__(self, session: Session, workspace_id: uuid.UUID, create: bool) -> None:
-        self.session, self.ws, self.create = session, workspace_id, create
-        self.conn = _dbapi(session)
-        number = next(_names)
-        self.stage = sql.Identifier(f"member_stage_{number}")
-        self.resolved = sql.Identifier(f"member_resolved_{number}")
-        self._run('CREATE TEMP TABLE {stage} (key text COLLATE "C" NOT NULL) ON COMMIT DROP')
-
-    def _run(self, statement: str, params: dict[str, Any] | None = None) -> Any:
-        query = sql.SQL(statement).format(stage=self.stage, resolved=self.resolved)
-        return self.conn.execute(query, params)
-
-    def add(self, keys: Sequence[str]) -> None:
-        self.add_text("\n".join(keys))
-
-    def add_text(self, block: str) -> None:
-        """One COPY of the block as it is: keys hold no line break, so only a backslash or a
-        tab needs escaping in COPY's text format."""
-        if "\\" in block or "\t" in block:
-            block = block.replace("\\", "\\\\").replace("\t", "\\t")
-        statement = sql.SQL("COPY {} (key) FROM STDIN").format(self.stage)
-        with self.conn.cursor() as cursor, cursor.copy(statement) as copy:
-            copy.write(block + "\n")
-
-    def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
-        first = lock_next_member_id(self.session, self.ws) if self.create else 0
-        self._run("SET LOCAL work_mem = '256MB'")
-        self._run("ANALYZE {stage}")
-        self._run(
-            """CREATE TEMP TABLE {resolved} ON COMMIT DROP AS
-            SELECT s.key, m.member_id FROM {stage} s
-            LEFT JOIN member_keys m ON m.workspace_id = %(ws)s AND m.key = s.key""",
-            {"ws": self.ws},
-        )
-        new: list[tuple[int, int]] = []
-        if self.create:
-            created = self._run(
-                """INSERT INTO member_keys (workspace_id, member_id, key)
-                SELECT %(ws)s, %(first)s - 1 + row_number() OVER (ORDER BY key), key
-                FROM (SELECT DISTINCT key FROM {resolved} WHERE member_id IS NULL) d""",
-                {"ws": self.ws, "first": first},
-            ).rowcount
-            if created:
-                advance_next_member_id(self.session, self.ws, first + created)
-                new.append((first, first + created))
-        known = self._known_ids()
-        self._run("DROP TABLE {stage}, {resolved}")
-        return known, new
-
-    def close(self) -> None:
-        """Nothing runs in the background here: COPY and the set-based SQL are synchronous."""
-
-    def _known_ids(self) -> NDArray[np.uint32]:
-        query = sql.SQL("SELECT member_id FROM {} WHERE member_id IS NOT NULL").format(
-            self.resolved
-        )
-        return _fetch_ids(self.conn, query)
-
-
-def dictionary_ids(session: Session, workspace_id: uuid.UUID) -> NDArray[np.uint32]:
-    """Every ID of the workspace's dictionary, in no particular order."""
-    if is_sqlite(session):
-        rows = _dbapi(session).execute(
-            "SELECT member_id FROM member_keys WHERE workspace_id = ?", (workspace_id.hex,)
-        )
-        return np.fromiter(itertools.chain.from_iterable(rows), dtype=np.int64).astype(np.uint32)
-    query = sql.SQL("SELECT member_id FROM member_keys WHERE workspace_id = {}").format(
-        sql.Literal(workspace_id)
-    )
-    return _fetch_ids(_dbapi(session), query)
-
-
-def delete_ids(session: Session, workspace_id: uuid.UUID, ids: NDArray[np.uint32]) -> int:
-    """Deletes these IDs from the dictionary. member_id has no index (models.MemberKey), so
-    the IDs go into a temporary table first and one statement deletes in one pass."""
-    if not len(ids):
-        return 0
-    conn = _dbapi(session)
-    if is_sqlite(session):
-        conn.execute("CREATE TEMP TABLE unused_ids (id INTEGER PRIMARY KEY)")
-        for start in range(0, len(ids), DELETE_BATCH):
-            batch = json.dumps(ids[start : start + DELETE_BATCH].tolist())
-            conn.execute("INSERT INTO temp.unused_ids SELECT value FROM json_each(?)", (batch,))
-        deleted = conn.execute(
-            "DELETE FROM member_keys WHERE workspace_id = ?"
-            " AND member_id IN (SELECT id FROM temp.unused_ids)",
-            (workspace_id.hex,),
-        ).rowcount
-        conn.execute("DROP TABLE temp.unused_ids")
-        return int(deleted)
-    conn.execute("CREATE TEMP TABLE unused_ids (id bigint) ON COMMIT DROP")
-    with conn.cursor() as cursor, cursor.copy("COPY unused_ids (id) FROM STDIN") as copy:
-        for start in range(0, len(ids), DELETE_BATCH):
-            copy.write("\n".join(map(str, ids[start : start + DELETE_BATCH].tolist())) + "\n")
-    conn.execute("ANALYZE unused_ids")  # a hash join over the dictionary, not a loop
-    deleted = conn.execute(
-        "DELETE FROM member_keys m USING unused_ids u"
-        " WHERE m.workspace_id = %s AND m.member_id = u.id",
-        (workspace_id,),
-    ).rowcount
-    conn.execute("DROP TABLE unused_ids")
-    return int(deleted)
-
-
-def _fetch_ids(conn: Any, query: sql.Composable) -> NDArray[np.uint32]:
-    """The member_id column of `query` as one bytea of 8-byte big-endian integers, read with
-    the binary protocol: a COPY would hand them to Python one row at a time."""
-    aggregate = sql.SQL("SELECT string_agg(int8send(member_id), ''::bytea) FROM ({}) ids")
-    with conn.cursor(binary=True) as cursor:
-        cursor.execute(aggregate.format(query))
-        data = cursor.fetchone()[0]
-    if data is None:
-        return np.empty(0, dtype=np.uint32)
-    return np.frombuffer(data, dtype=">i8").astype(np.uint32)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import uuid
 
 import numpy as np
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights.members.bitmaps import bitmap_from_ids, union
-from insights.members.encoding import delete_ids, dictionary_ids, lock_members
+from insights.members.dictionary import (
+    delete_ids,
+    dictionary_ids,
+    dictionary_size,
+    lock_members,
+)
 from insights.members.storage import current_bitmaps
-from insights.models import MemberKey
 
 # Collect unused dictionary keys once they are at least this share of the dictionary.
 GC_DEAD_FRACTION = 0.25
@@ -25,13 +28,12 @@ def collect_garbage(
 
     Under the member lock (lock_members) that every member write takes before it reads, so
     a key cannot go between being looked up and its bitmap being stored. Every live ID is in
-    the dictionary (only this deletes keys), so the count minus the live IDs is the number of
-    dead keys."""
+    the dictionary (only this deletes keys), so its size minus the live IDs is the number of
+    dead keys. The size is the workspace's stored count: counting the rows took 0.6 s (SQLite)
+    to 1.3 s (PostgreSQL) at 10M keys, on every upload however small."""
     lock_members(session, workspace_id)
     live = union(bitmap for _, bitmap in current_bitmaps(session, workspace_id, None).values())
-    total = session.execute(
-        select(func.count()).select_from(MemberKey).where(MemberKey.workspace_id == workspace_id)
-    ).scalar_one()
+    total = dictionary_size(session, workspace_id)
     dead = total - len(live)
     if dead <= 0 or dead < min_dead_fraction * total:
         return 0

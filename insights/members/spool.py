@@ -40,8 +40,9 @@ class KeySpool:
         for batch in self._parser.close():
             self._write(batch)
 
-    def blocks(self) -> Iterator[str]:
-        """The spooled keys, newline-separated, in blocks of whole lines (no final newline)."""
+    def blocks(self) -> Iterator[bytes]:
+        """The spooled keys, UTF-8 and newline-separated, in blocks of whole lines (no final
+        newline)."""
         self._file.seek(0)
         rest = b""
         while data := self._file.read(SPOOL_BLOCK_BYTES):
@@ -49,7 +50,7 @@ class KeySpool:
             end = data.rfind(b"\n")
             rest = data[end + 1 :]
             if end > 0:
-                yield data[:end].decode()
+                yield data[:end]
 
     def close(self) -> None:
         self._file.close()

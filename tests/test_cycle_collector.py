@@ -1,0 +1,25 @@
+"""The serving process takes its start-up objects out of Python's cycle collector while it
+serves (so full collections stop walking them), and gives them back when it stops."""
+
+from __future__ import annotations
+
+import gc
+
+from fastapi.testclient import TestClient
+
+from insights.app import create_app
+from tests.support.api import make_settings
+from tests.support.databases import Database
+
+
+def test_a_started_app_freezes_its_startup_objects_until_it_stops(db: Database) -> None:
+    with TestClient(create_app(make_settings(db))) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_freeze_can_be_switched_off(db: Database) -> None:
+    with TestClient(create_app(make_settings(db, gc_freeze=False))) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() == 0

@@ -1,0 +1,57 @@
+"""Sorting a run of keys in numpy: the same distinct keys, in the same order, as Python's
+sort of the strings (code point order, which SQLite and PostgreSQL's "C" collation share)."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from insights.members import sorting
+from insights.members.sorting import needs_json_escape, sorted_unique_json
+
+ALPHABET = ["a", "b", "Z", "0", " ", "é", "ß", "键", "🙂", "ключ", "\u0301", "\x7f"]
+
+
+def _sorted_keys(keys: list[str]) -> list[str]:
+    result = sorted_unique_json("\n".join(keys).encode())
+    assert result is not None
+    array, count = result
+    decoded: list[str] = json.loads(array.tobytes())
+    assert count == len(decoded)
+    return decoded
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_random_keys_come_back_distinct_and_in_code_point_order(seed: int) -> None:
+    rng = random.Random(seed)
+    words = ["".join(rng.choices(ALPHABET, k=rng.randint(1, 8))) for _ in range(300)]
+    keys = rng.choices(words, k=rng.randint(1, 600))
+    assert _sorted_keys(keys) == sorted(set(keys))
+
+
+def test_keys_of_one_length_and_a_key_that_prefixes_another() -> None:
+    assert _sorted_keys(["bb", "ab", "bb", "aa"]) == ["aa", "ab", "bb"]
+    assert _sorted_keys(["ab", "a", "abc", "a"]) == ["a", "ab", "abc"]
+    assert _sorted_keys(["only"]) == ["only"]
+
+
+def test_keys_are_sorted_across_several_numpy_steps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sorting, "STEP_ROWS", 7)
+    keys = [f"k{n % 53}" + "x" * (n % 5) for n in range(500)]
+    assert _sorted_keys(keys) == sorted(set(keys))
+
+
+def test_a_run_too_wide_for_the_table_is_left_to_the_database() -> None:
+    wide = ["a" * 256] * (sorting.MAX_TABLE_BYTES // 256 + 1)
+    assert sorted_unique_json("\n".join(wide).encode()) is None
+
+
+@pytest.mark.parametrize("key", ['a"b', "a\\b", "a\tb", "a\x01b", "a\x1fb"])
+def test_keys_that_json_escapes_are_found(key: str) -> None:
+    assert needs_json_escape(f"plain\n{key}\nother".encode())
+
+
+def test_plain_keys_need_no_escape() -> None:
+    assert not needs_json_escape("plain\nключ\n🙂 x\n\x7f".encode())
