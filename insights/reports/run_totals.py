@@ -15,12 +15,14 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
+    String,
     and_,
     case,
     func,
     literal_column,
     select,
     true,
+    type_coerce,
 )
 from sqlalchemy.orm import Session
 
@@ -60,6 +62,13 @@ class RunTotals:
         )
 
 
+# A sync as the driver hands its id over (SQLite: 32 hex digits; PostgreSQL: a UUID),
+# without SQLAlchemy building a UUID per row of each part: the keys of what this module
+# returns, matched with `sync_key` in the caller's own query.
+sync_key = type_coerce(Sync.id, String)
+SyncKey = Any
+
+
 def day_of(moment: datetime) -> int:
     """The UTC day of `moment` as days since 1970-01-01 (sync_run_days.day)."""
     return (moment - EPOCH) // DAY
@@ -70,7 +79,7 @@ def totals_since(
     workspace_id: uuid.UUID,
     starts: Sequence[datetime],
     sync_ids: list[uuid.UUID] | None = None,
-) -> dict[uuid.UUID, list[RunTotals]]:
+) -> dict[SyncKey, list[RunTotals]]:
     """Per sync: for each of `starts`, the finished runs started at or after it (no upper
     bound, as the contract's windows). Syncs with no such run are absent."""
     days = sorted({day_of(start) for start in starts})
@@ -80,8 +89,8 @@ def totals_since(
         _rollup_sums(session, workspace_id, low, high, sync_ids)
         for low, high in zip(days, [*days[1:], None], strict=True)
     ]
-    after: dict[int, dict[uuid.UUID, RunTotals]] = {}
-    running: dict[uuid.UUID, RunTotals] = {}
+    after: dict[int, dict[SyncKey, RunTotals]] = {}
+    running: dict[SyncKey, RunTotals] = {}
     for day, segment in reversed(list(zip(days, segments, strict=True))):
         running = _merged(running, segment)
         after[day] = running
@@ -98,8 +107,8 @@ def totals_since(
 
 
 def _merged(
-    first: dict[uuid.UUID, RunTotals], second: dict[uuid.UUID, RunTotals]
-) -> dict[uuid.UUID, RunTotals]:
+    first: dict[SyncKey, RunTotals], second: dict[SyncKey, RunTotals]
+) -> dict[SyncKey, RunTotals]:
     merged = dict(first)
     for sync_id, totals in second.items():
         merged[sync_id] = merged[sync_id] + totals if sync_id in merged else totals
@@ -111,7 +120,7 @@ def failed_after(
     workspace_id: uuid.UUID,
     moment: datetime,
     sync_ids: list[uuid.UUID] | None = None,
-) -> dict[uuid.UUID, int]:
+) -> dict[SyncKey, int]:
     """Per sync: failed runs started after `moment` (runs may start up to the allowed clock
     skew ahead of now, so this is at most minutes of runs)."""
     scanned = (
@@ -123,7 +132,7 @@ def failed_after(
     query = _per_sync(
         session, workspace_id, sync_ids, [func.count().label("failed")], scanned, SyncRun
     )
-    return {row.id: int(row.failed) for row in session.execute(query) if row.failed}
+    return {row[0]: int(row.failed) for row in session.execute(query) if row.failed}
 
 
 def _rollup_sums(
@@ -132,7 +141,7 @@ def _rollup_sums(
     after: int,
     through: int | None,
     sync_ids: list[uuid.UUID] | None,
-) -> dict[uuid.UUID, RunTotals]:
+) -> dict[SyncKey, RunTotals]:
     """Per sync: the rollups of the days after `after`, up to and including `through`."""
     columns = [func.sum(getattr(SyncRunDay, name)) for name in SUMMED]
     scanned = [
@@ -148,7 +157,7 @@ def _rollup_sums(
 
 def _edge_sums(
     session: Session, workspace_id: uuid.UUID, start: datetime, sync_ids: list[uuid.UUID] | None
-) -> dict[uuid.UUID, RunTotals]:
+) -> dict[SyncKey, RunTotals]:
     """Per sync: the finished runs in [start, the midnight after start's day)."""
     completed = SyncRun.status == "completed"
     counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
@@ -196,10 +205,10 @@ def _per_sync(
     Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
     that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL."""
     if is_sqlite(session):
-        query = select(Sync.id, *columns).join(table, and_(*scanned)).group_by(Sync.id)
+        query = select(sync_key, *columns).join(table, and_(*scanned)).group_by(Sync.id)
     else:
         per_sync = select(*columns).where(*scanned).lateral()
-        query = select(Sync.id, *per_sync.c).join(per_sync, true())
+        query = select(sync_key, *per_sync.c).join(per_sync, true())
     query = query.where(Sync.workspace_id == workspace_id)
     return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))
 

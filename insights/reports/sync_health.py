@@ -31,7 +31,7 @@ from insights.reports.health_inputs import (
     with_state,
 )
 from insights.reports.health_score import STATUSES, HealthComponents, HealthInputs, health
-from insights.reports.run_totals import failed_after, totals_since
+from insights.reports.run_totals import SyncKey, failed_after, sync_key, totals_since
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
@@ -176,7 +176,7 @@ def health_rows(
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
     found = []
     for row in by_name(session.execute(_syncs_query(workspace_id, sync_ids))):
-        window = stats.get(row.id, _WindowStats())
+        window = stats.get(row.key, _WindowStats())
         inputs = health_inputs(row, window.score, zone, now)
         found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
     return found
@@ -215,6 +215,7 @@ def _entry(row: Any, stats: _WindowStats, inputs: HealthInputs) -> SyncHealthEnt
 def _syncs_query(workspace_id: uuid.UUID, sync_ids: list[uuid.UUID] | None) -> Any:
     query = select(
         Sync.id,
+        sync_key.label("key"),
         Sync.name,
         Sync.status,
         SyncState.last_status,
@@ -234,9 +235,10 @@ def _window_stats(
     start: datetime,
     now: datetime,
     sync_ids: list[uuid.UUID] | None,
-) -> dict[uuid.UUID, _WindowStats]:
-    """Per sync: finished runs started at or after `start`, sums over the completed ones,
-    and the score's 7-day counts, from the daily rollups and the edges' partial days."""
+) -> dict[SyncKey, _WindowStats]:
+    """Per sync (by its `sync_key`): finished runs started at or after `start`, sums over
+    the completed ones, and the score's 7-day counts, from the daily rollups and the
+    edges' partial days."""
     week, half = now - timedelta(days=SCORE_DAYS), now - timedelta(days=SCORE_DAYS / 2)
     totals = totals_since(session, workspace_id, [start, week, half], sync_ids)
     late_failures = failed_after(session, workspace_id, now, sync_ids)
