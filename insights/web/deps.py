@@ -42,17 +42,27 @@ async def _session(request: Request) -> AsyncIterator[Session]:
         session = _session_factory(request)()
         try:
             yield session
-            await run_blocking(session.commit)
         except BaseException:
             with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection
-                await run_blocking(session.rollback)
+                await run_blocking(_end, session, False)
             raise
-        finally:
-            with anyio.CancelScope(shield=True):
-                await run_blocking(session.close)
+        with anyio.CancelScope(shield=True):
+            await run_blocking(_end, session, True)
     # After the commit: what the write changed goes to the alert evaluation, which runs
     # off the request (insights.alerts.queue), so that a write costs the same with rules.
     alerts.queue_after_write(state.alert_queue, session)
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commits (or not) and closes, in one worker-thread call: rolled back on any error."""
+    try:
+        if commit:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()  # closing rolls back whatever was not committed
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit
