@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from insights import auth
 from insights.models import Workspace
+from insights.settings import Settings
+from insights.web.capacity import Capacity
 from insights.web.state import AppState
 from tests.support.api import Api
 from tests.support.databases import Database
@@ -132,3 +134,11 @@ def test_the_warm_up_compiles_the_reports_and_leaves_no_workspace_behind(db: Dat
 def _workspaces(db: Database) -> int:
     with Session(db.engine) as session:
         return session.scalar(select(func.count()).select_from(Workspace)) or 0
+
+
+def test_the_sizing_rule_is_the_documented_one() -> None:
+    """docs/operations.md: C = 2P connections, S = C - 5 session slots, T = S + 4 threads
+    (or INSIGHTS_REQUEST_THREADS, and never fewer threads than slots)."""
+    assert Capacity.sized(Settings(db_pool_size=10)) == Capacity(20, 15, 19)
+    assert Capacity.sized(Settings(db_pool_size=1)) == Capacity(2, 1, 5)
+    assert Capacity.sized(Settings(db_pool_size=10, request_threads=4)) == Capacity(20, 4, 4)

@@ -23,9 +23,10 @@ from insights.errors import ServiceUnavailable
 from insights.settings import Settings
 
 # Connections taken beside the request slots: the alert worker's pass and its delivery, the
-# evaluation queue after writes, and a read request's second, short one (its key's
-# last_used_at, written in a write session of its own while the read session is open).
-RESERVED_CONNECTIONS = 4
+# evaluation queue after writes, a /metrics scrape (it counts firing alerts), and a read
+# request's second, short one (its key's last_used_at, written in a write session of its
+# own while the read session is open).
+RESERVED_CONNECTIONS = 5
 # Threads beyond the slots: for work that holds no session (upload parsing, the readiness
 # probe, the dashboard's static work), so that it never waits behind the reports.
 SPARE_THREADS = 4
