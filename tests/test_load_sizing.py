@@ -6,6 +6,7 @@ the reports' statements and leaves nothing behind. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from insights.models import Workspace
 from insights.settings import Settings
 from insights.web.capacity import Capacity
 from insights.web.state import AppState
+from tests.support import metrics
 from tests.support.api import Api
 from tests.support.databases import Database
 from tests.support.served import Served, in_parallel, served_app
@@ -142,3 +144,45 @@ def test_the_sizing_rule_is_the_documented_one() -> None:
     assert Capacity.sized(Settings(db_pool_size=10)) == Capacity(20, 15, 19)
     assert Capacity.sized(Settings(db_pool_size=1)) == Capacity(2, 1, 5)
     assert Capacity.sized(Settings(db_pool_size=10, request_threads=4)) == Capacity(20, 4, 4)
+
+
+def test_requests_whose_clients_left_while_queued_are_dropped_unserved(db: Database) -> None:
+    """Clients that close their connection while their request waits for a session leave
+    no work behind: each is dropped (counted as a 499) when its turn comes, and the next
+    request is served at once instead of after them."""
+    gone = 8
+    with served_app(db, db_pool_size=1) as served:
+        state: AppState = served.app.state.insights
+        ws = served.workspace(db)
+        writer, port = served.api(ws), int(served.base_url.rsplit(":", 1)[1])
+        before = _answered(served, "499")
+        with ThreadPoolExecutor(1) as pool, writes_blocked(db):
+            write = pool.submit(writer.post, "/sources", json=_source(1))
+            wait_for_a_connection_in_use(served)
+            sockets = [_send_get(port, ws, "/sources") for _ in range(gone)]
+            _wait_until(lambda: state.session_slots.waiting == gone, "requests to queue")
+            for sock in sockets:
+                sock.close()
+        assert write.result(WAIT_SECONDS).status_code == 201
+        _wait_until(lambda: _answered(served, "499") - before == gone, "the drops")
+        assert ws.get("/sources").status_code == 200
+
+
+def _send_get(port: int, ws: Api, path: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port))
+    headers = "".join(f"{name}: {value}\r\n" for name, value in ws.headers().items())
+    request = f"GET {ws.base}{path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}\r\n"
+    sock.sendall(request.encode())
+    return sock
+
+
+def _answered(served: Served, status: str) -> float:
+    samples = metrics.parse(served.client().get("/metrics").text)
+    return metrics.total(samples, "insights_http_requests_total", status=status)
+
+
+def _wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"waited in vain for {what}"
+        time.sleep(0.02)

@@ -64,6 +64,7 @@ class SessionSlots:
 
     def __init__(self, slots: int, queue_seconds: float) -> None:
         self.slots, self.queue_seconds = slots, queue_seconds
+        self.waiting = 0  # requests queued for a slot now, on every loop
         self._limiters: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, anyio.CapacityLimiter
         ] = weakref.WeakKeyDictionary()
@@ -84,9 +85,13 @@ class SessionSlots:
         """A slot for the block; 503 busy when none frees up within `queue_seconds`."""
         limiter, borrower = self._limiter(), object()  # a borrower of its own: not the task
         acquired = False
-        with anyio.move_on_after(self.queue_seconds):
-            await limiter.acquire_on_behalf_of(borrower)
-            acquired = True
+        self.waiting += 1
+        try:
+            with anyio.move_on_after(self.queue_seconds):
+                await limiter.acquire_on_behalf_of(borrower)
+                acquired = True
+        finally:
+            self.waiting -= 1
         if not acquired:
             raise ServiceUnavailable(
                 "Every database session of this process is in use; retry shortly.",

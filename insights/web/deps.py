@@ -20,7 +20,7 @@ from insights import alerts
 from insights.auth import Principal, authenticate, needs_touch, touch_key
 from insights.concurrency import run_blocking
 from insights.db import transaction
-from insights.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from insights.errors import BadRequest, ClientClosedRequest, Forbidden, RateLimited, Unauthorized
 from insights.pagination import MAX_PAGE, MAX_PAGE_SIZE, Page
 from insights.types import parse_uuid
 from insights.web.state import app_state
@@ -39,6 +39,10 @@ async def _session(request: Request) -> AsyncIterator[Session]:
     (insights.web.capacity), so requests queue instead of deadlocking on the pool."""
     state = app_state(request)
     async with state.session_slots.held():
+        # A client that gave up while the request queued (a load balancer's timeout, a
+        # closed tab) would leave work that delays everyone queued behind it.
+        if await request.is_disconnected():
+            raise ClientClosedRequest("The client closed the connection; the request was dropped.")
         session = _session_factory(request)()
         try:
             yield session
