@@ -12,6 +12,9 @@ benchmarks.bare_app serving the summary's bytes, then for each connection count 
 (Debian's `wrk` package: `apt-get install -y wrk`) for --seconds against the bare app, the
 summary and a report endpoint, one after the other, and prints req/s, p50, p95 and errors
 (connection errors, timeouts, and statuses of 400 and above: a 503 busy counts) per step.
+Before each step it waits until the service holds no connection (the step before's requests
+still running when wrk stopped would count against it). A step shows 0 req/s when no
+request completed within --seconds: lengthen it for an endpoint slower than that.
 wrk runs on the same 2 cores as the service: the figures are a floor."""
 
 from __future__ import annotations
@@ -179,10 +182,22 @@ def sweep(
                 wrk(target, 16, WARMUP_SECONDS, k, w)
             for connections in args.connections:
                 for label, target, k, w in targets:
+                    settle(base)
                     result = step(label, connections, wrk(target, connections, args.seconds, k, w))
                     print(f"  {kind} {result}", file=sys.stderr, flush=True)
                     steps.append(result)
     return steps
+
+
+def settle(base: str, seconds: float = 300) -> None:
+    """Waits until the service holds no connection: the requests of the step before, still
+    running when wrk stopped, must not count against the next one (the queued ones whose
+    clients left are dropped at once)."""
+    deadline = time.monotonic() + seconds
+    while httpx.get(f"{base}/readyz", timeout=seconds).json().get("connections_in_use", 0):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the service did not settle")
+        time.sleep(0.2)
 
 
 def table(kind: str, steps: list[Step], endpoints: list[str]) -> str:
