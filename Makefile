@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo serve test lint format bench bench-overlap soak clean services chromium
+.PHONY: demo serve test lint format bench bench-overlap bench-load bench-cold soak clean services chromium
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,15 @@ bench: $(STAMP)
 bench-overlap: $(STAMP)
 	$(BIN)/python -m benchmarks.upload_http --db both
 	$(BIN)/python -m benchmarks.overlap_http --db both
+
+## Concurrency sweep (16 to 256 connections, wrk) and first requests of fresh processes;
+## LOAD_ARGS / COLD_ARGS pass options (e.g. LOAD_ARGS="--runs 100000" for a quick sweep)
+bench-load: $(STAMP) services
+	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install -y wrk"; exit 1; }
+	$(BIN)/python -m benchmarks.load_sweep --db both $(LOAD_ARGS)
+
+bench-cold: $(STAMP) services
+	$(BIN)/python -m benchmarks.cold_start --db both $(COLD_ARGS)
 
 ## Soak (not in CI): mixed reads and writes, two processes on one PostgreSQL, ten minutes
 soak: $(STAMP) services

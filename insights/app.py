@@ -13,16 +13,20 @@ from insights.api import alerts as alert_routes
 from insights.api import evaluations, health, insights, resources, runs, workspaces
 from insights.api import members as member_lists
 from insights.api import metrics as metrics_endpoint
+from insights.concurrency import run_blocking
 from insights.dashboard.routes import PAGE_PATHS, add_dashboard, error_page
+from insights.dashboard.templating import compile_templates
 from insights.db import make_engine, make_probe_engine, make_sessionmakers
 from insights.ratelimit import make_rate_limiter
 from insights.settings import Settings
 from insights.upload_slots import UploadSlots
 from insights.web.body_limit import BodyLimit
+from insights.web.capacity import Capacity, SessionSlots, limit_threads
 from insights.web.errors import install_error_handler
 from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
 from insights.web.state import AppState
+from insights.web.warmup import warm_up
 
 API_DESCRIPTION = (
     "SignalSmith Insights: sync health, audience trends, activation coverage, audience "
@@ -37,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        limit_threads(state.capacity.threads)
+        if settings.warm_up:
+            await run_blocking(warm_up, state, (compile_templates,))
         stop = asyncio.Event()
         worker = None
         if settings.alert_worker:
@@ -88,7 +95,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _build_state(settings: Settings) -> AppState:
-    engine = make_engine(settings.database_url, settings.db_pool_size)
+    capacity = Capacity.sized(settings)
+    engine = make_engine(
+        settings.database_url, settings.db_pool_size, pool_timeout=settings.db_pool_timeout_seconds
+    )
     caches = members.MemberCaches.sized(settings.bitmap_cache_bytes)
     parallel = members.parallel_reads(settings.database_url, settings.bitmap_read_connections)
     read, write = make_sessionmakers(
@@ -102,4 +112,18 @@ def _build_state(settings: Settings) -> AppState:
     slots = UploadSlots(settings.max_uploads_per_workspace, settings.redis_url)
     probe = make_probe_engine(settings.database_url)
     queue = alerts.EvaluationQueue(write)
-    return AppState(settings, engine, probe, read, write, limiter, slots, caches, queue, parallel)
+    sessions = SessionSlots(capacity.slots, settings.request_queue_seconds)
+    return AppState(
+        settings,
+        engine,
+        probe,
+        read,
+        write,
+        limiter,
+        slots,
+        caches,
+        queue,
+        capacity,
+        sessions,
+        parallel,
+    )

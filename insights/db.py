@@ -36,27 +36,29 @@ def is_sqlite(bind: Engine | Connection | Session) -> bool:
     )
 
 
-def make_engine(url: str, pool_size: int = 10, pool: str = "main") -> Engine:
+def make_engine(
+    url: str, pool_size: int = 10, pool: str = "main", pool_timeout: float = 10
+) -> Engine:
     """An engine that survives the database going away (pre-ping) and, on SQLite, runs
-    in WAL mode with foreign keys on and writers that wait instead of failing. Its
-    connections in use count in the `pool` series of insights_db_pool_connections_in_use."""
+    in WAL mode with foreign keys on and writers that wait instead of failing. Both pool
+    `pool_size` connections and as many overflow; a thread waits `pool_timeout` seconds for
+    one (then sqlalchemy.exc.TimeoutError: busy). Its connections in use count in the `pool`
+    series of insights_db_pool_connections_in_use."""
+    pooling: dict[str, Any] = {
+        "poolclass": QueuePool,
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_timeout": pool_timeout,
+        "pool_pre_ping": True,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(
-            url,
-            connect_args={"check_same_thread": False, "timeout": 30},
-            pool_pre_ping=True,
-        )
+        connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
+        engine = create_engine(url, connect_args=connect_args, **pooling)
         _configure_sqlite(engine)
     else:
-        engine = create_engine(
-            url,
-            pool_pre_ping=True,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_timeout=10,
-            # JIT compilation costs ~20 ms on the report aggregates and never pays back here.
-            connect_args={"options": "-c jit=off", "connect_timeout": 5},
-        )
+        # JIT compilation costs ~20 ms on the report aggregates and never pays back here.
+        connect_args = {"options": "-c jit=off", "connect_timeout": 5}
+        engine = create_engine(url, connect_args=connect_args, **pooling)
     _count_connections_in_use(engine, pool)
     return engine
 

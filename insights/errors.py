@@ -88,6 +88,13 @@ class RateLimited(InsightsError):
         return {"Retry-After": str(self.retry_after)}
 
 
+class ClientClosedRequest(InsightsError):
+    """The client closed its connection while its request waited for a database session:
+    the request is dropped unserved (nobody would read the answer; nginx's 499)."""
+
+    status_code = 499
+
+
 class InternalError(InsightsError):
     status_code = 500
 

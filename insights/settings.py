@@ -93,7 +93,31 @@ class Settings(BaseSettings):
         None, description="when set, `/metrics` requires `Authorization: Bearer <token>`"
     )
     db_pool_size: int = Field(
-        10, ge=1, description="PostgreSQL connections per process (as many again may overflow)"
+        10, ge=1, description="database connections per process (as many again may overflow)"
+    )
+    db_pool_timeout_seconds: float = Field(
+        3,
+        gt=0,
+        description="how long a thread waits for a pooled connection before the request is "
+        "a 503 busy with `Retry-After` (requests queue before they take one, see "
+        "docs/operations.md)",
+    )
+    request_threads: int = Field(
+        0,
+        ge=0,
+        description="worker threads that run requests' blocking code per process; `0`: sized "
+        "to the connection pool (docs/operations.md)",
+    )
+    request_queue_seconds: float = Field(
+        30,
+        gt=0,
+        description="how long a request waits in the process's queue for a database session "
+        "before it is a 503 busy with `Retry-After`",
+    )
+    warm_up: bool = Field(
+        True,
+        description="before serving, compile the reports' queries on a rolled-back workspace "
+        "and open the pool's connections, so the first request costs what later ones do",
     )
 
 

@@ -58,12 +58,14 @@ async def replace_members(
     kind = members.media_type(request.headers.get("content-type"))
     state, workspace = app_state(request), access.workspace_id
     when = evaluated_at or evaluations.default_evaluated_at()
-    await run_blocking(_check, state, workspace, audience_id, when)
+    async with state.session_slots.held():
+        await run_blocking(_check, state, workspace, audience_id, when)
     slot = await run_blocking(state.upload_slots.take, workspace)
     try:
         with members.KeySpool(kind) as spool:
             await _receive(request.stream(), spool)
-            return await run_blocking(_store, state, workspace, audience_id, when, spool)
+            async with state.session_slots.held():
+                return await run_blocking(_store, state, workspace, audience_id, when, spool)
     finally:
         await run_blocking(slot.release)
 

@@ -73,3 +73,9 @@ def render(
     response = templates.TemplateResponse(request, name, context, status_code=status)
     response.headers.update({**SECURITY_HEADERS, **(headers or {})})
     return response
+
+
+def compile_templates() -> None:
+    """Compiles every template now (the warm-up), not on the first page that renders it."""
+    for name in templates.env.list_templates():
+        templates.env.get_template(name)

@@ -5,10 +5,11 @@ pagination."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
@@ -19,7 +20,7 @@ from insights import alerts
 from insights.auth import Principal, authenticate, needs_touch, touch_key
 from insights.concurrency import run_blocking
 from insights.db import transaction
-from insights.errors import BadRequest, Forbidden, RateLimited, Unauthorized
+from insights.errors import BadRequest, ClientClosedRequest, Forbidden, RateLimited, Unauthorized
 from insights.pagination import MAX_PAGE, MAX_PAGE_SIZE, Page
 from insights.types import parse_uuid
 from insights.web.state import app_state
@@ -32,12 +33,40 @@ def _session_factory(request: Request) -> sessionmaker[Session]:
     return state.read if request.method in READ_METHODS else state.write
 
 
-def _session(request: Request) -> Iterator[Session]:
-    with transaction(_session_factory(request)) as session:
-        yield session
+async def _session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, once it has one of the process's session slots: a request
+    waits for a slot on the event loop before it takes a thread or a connection
+    (insights.web.capacity), so requests queue instead of deadlocking on the pool."""
+    state = app_state(request)
+    async with state.session_slots.held():
+        # A client that gave up while the request queued (a load balancer's timeout, a
+        # closed tab) would leave work that delays everyone queued behind it.
+        if await request.is_disconnected():
+            raise ClientClosedRequest("The client closed the connection; the request was dropped.")
+        session = _session_factory(request)()
+        try:
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):  # a cancelled request still returns its connection
+                await run_blocking(_end, session, False)
+            raise
+        with anyio.CancelScope(shield=True):
+            await run_blocking(_end, session, True)
     # After the commit: what the write changed goes to the alert evaluation, which runs
     # off the request (insights.alerts.queue), so that a write costs the same with rules.
-    alerts.queue_after_write(app_state(request).alert_queue, session)
+    alerts.queue_after_write(state.alert_queue, session)
+
+
+def _end(session: Session, commit: bool) -> None:
+    """Commits (or not) and closes, in one worker-thread call: rolled back on any error."""
+    try:
+        if commit:
+            session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()  # closing rolls back whatever was not committed
 
 
 # scope="function": the commit happens before the response is sent, so a failed commit
@@ -125,7 +154,8 @@ class AccessFirstRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 if any(error.get("type") == "json_invalid" for error in exc.errors()):
-                    await run_blocking(_check_access, request, scope)
+                    async with app_state(request).session_slots.held():
+                        await run_blocking(_check_access, request, scope)
                 raise
 
         return checked
@@ -144,10 +174,15 @@ def _check_access(request: Request, scope: str) -> None:
         require(scope)(request, session)
 
 
-def _write_access_released(request: Request) -> Access:
+async def _write_access_released(request: Request) -> Access:
     """WriteAccess checked in a transaction of its own, committed before the route runs:
     the member upload then reads its body for as long as its client takes to send it
-    without holding a database connection."""
+    without holding a database connection (nor a session slot)."""
+    async with app_state(request).session_slots.held():
+        return await run_blocking(_check_write_access, request)
+
+
+def _check_write_access(request: Request) -> Access:
     with transaction(app_state(request).write) as session:
         return require("write")(request, session)
 

@@ -69,6 +69,10 @@ def as_insights_error(request: Request, exc: Exception) -> InsightsError:
         return ServiceUnavailable(
             "Every database connection of this process is in use; retry shortly.", 1
         )
+    if isinstance(exc, OperationalError) and _sqlite_locked(exc):
+        # SQLite's busy timeout ran out behind another writer: busy, not down.
+        log.warning("database write lock not free: %s", exc.orig)
+        return ServiceUnavailable("The database is busy with other writes; retry shortly.", 1)
     if isinstance(exc, OperationalError):
         log.warning("database unavailable: %s", exc)
         return ServiceUnavailable("The database is unreachable; retry shortly.")
@@ -77,6 +81,10 @@ def as_insights_error(request: Request, exc: Exception) -> InsightsError:
         return ServiceUnavailable("The database connection was lost; retry shortly.")
     log.error("unhandled error", exc_info=exc)
     return InternalError("Internal error.")
+
+
+def _sqlite_locked(exc: OperationalError) -> bool:
+    return str(exc.orig).startswith(("database is locked", "database table is locked"))
 
 
 def _from_http(request: Request, exc: HTTPException) -> InsightsError:

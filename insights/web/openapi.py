@@ -25,7 +25,10 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The key does not grant this workspace or call"},
     404: {"model": ErrorBody, "description": "The workspace, object or run does not exist"},
     429: {"model": ErrorBody, "description": "Rate limit exceeded; see Retry-After"},
-    503: {"model": ErrorBody, "description": "The database is unreachable"},
+    503: {
+        "model": ErrorBody,
+        "description": "The database is unreachable, or busy: retry after Retry-After",
+    },
 }
 
 

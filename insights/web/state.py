@@ -13,13 +13,15 @@ from insights.members import MemberCaches, ParallelReads
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
 from insights.upload_slots import UploadSlots
+from insights.web.capacity import Capacity, SessionSlots
 
 
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
     extra bitmap-read connections the sessions carry, the rate limiter, the member uploads'
-    slots, and the queue of alert evaluations that writes leave behind."""
+    slots, the queue of alert evaluations that writes leave behind, and the bound on
+    requests holding a database session (insights.web.capacity)."""
 
     settings: Settings
     engine: Engine
@@ -30,6 +32,8 @@ class AppState:
     upload_slots: UploadSlots
     caches: MemberCaches
     alert_queue: EvaluationQueue
+    capacity: Capacity  # the pool, session slots and threads, sized together
+    session_slots: SessionSlots  # requests holding a database session at once
     parallel_reads: ParallelReads | None = None
 
 

@@ -93,6 +93,7 @@ def make_settings(db: Database, **overrides: Any) -> Settings:
         "rate_limit_per_minute": 0,
         "rate_limit_per_second": 0,
         "alert_worker": False,  # tests that want the worker ask for it
+        "warm_up": False,  # a few hundred ms per app; tests/test_load_sizing.py tests it
     }
     return Settings(**{**values, **overrides})
 

@@ -1,0 +1,104 @@
+"""Warm-up before a process serves: what its first requests would otherwise pay.
+
+SQLAlchemy compiles each report's statements once per engine (then reuses them from its
+compiled cache), Jinja compiles a template on first use, and the pool opens connections
+one request at a time. Every report runs once here on a small demo workspace written in a
+transaction that is rolled back: nobody ever sees it, and the statements compiled are the
+ones real data needs (a workspace that does not exist would stop at the first query)."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from insights import workspaces
+from insights.demo.builder import build_demo
+from insights.models import Audience, Sync
+from insights.reports import (
+    activation_coverage,
+    audience_overlap,
+    audience_trends,
+    audience_velocity,
+    summary,
+    sync_detail,
+    sync_duration,
+    sync_health,
+    sync_sla,
+    sync_throughput,
+)
+from insights.web.state import AppState
+
+log = logging.getLogger(__name__)
+
+# The demo at this scale: two or three of each resource, 90 days of runs, audiences of
+# thousands of members: every report path runs (the overlap needs two), in well under a second.
+DEMO_SCALE = 0.1
+
+
+def warm_up(state: AppState, also: Sequence[Callable[[], None]] = ()) -> None:
+    """Compiles the reports' statements, opens the pool's connections, then runs `also`.
+    A failure only costs the first requests their warmth: it is logged, never raised."""
+    started = time.perf_counter()
+    try:
+        _run_reports(state)
+        _fill_pool(state)
+        for step in also:
+            step()
+    except Exception as exc:
+        log.warning("warm-up stopped early: %s: %s", type(exc).__name__, exc, exc_info=True)
+        return
+    log.info("warmed up in %.0f ms", (time.perf_counter() - started) * 1000)
+
+
+def _run_reports(state: AppState) -> None:
+    session = state.write()
+    try:
+        workspace = workspaces.create_workspace(session, "warm-up", "America/New_York")
+        build_demo(session, workspace.id, scale=DEMO_SCALE)
+        session.flush()
+        for report in REPORTS:
+            report(session, workspace.id, _ids(session, workspace.id))
+    finally:
+        session.rollback()
+        session.close()
+
+
+def _ids(session: Session, workspace_id: uuid.UUID) -> dict[str, Any]:
+    audiences = session.scalars(
+        select(Audience.id).where(Audience.workspace_id == workspace_id).order_by(Audience.id)
+    ).all()
+    sync = session.scalars(
+        select(Sync.id).where(Sync.workspace_id == workspace_id).order_by(Sync.id)
+    ).first()
+    return {"audiences": list(audiences), "sync": sync}
+
+
+Report = Callable[[Session, uuid.UUID, dict[str, Any]], object]
+REPORTS: tuple[Report, ...] = (
+    lambda s, w, ids: summary.summary(s, w),
+    lambda s, w, ids: sync_health.sync_health(s, w, days=7),
+    lambda s, w, ids: audience_trends.audience_trends(s, w, days=30, audience_ids=None),
+    lambda s, w, ids: activation_coverage.activation_coverage(s, w),
+    lambda s, w, ids: audience_overlap.audience_overlap(
+        s, w, audience_ids=ids["audiences"][:2], min_count=None
+    ),
+    lambda s, w, ids: sync_duration.sync_duration(s, w, days=30, sync_ids=None),
+    lambda s, w, ids: sync_throughput.sync_throughput(s, w, days=30, sync_ids=None),
+    lambda s, w, ids: sync_sla.sync_sla(s, w, days=30),
+    lambda s, w, ids: audience_velocity.audience_velocity(s, w, days=30, audience_ids=None),
+    lambda s, w, ids: sync_detail.sync_detail(s, w, ids["sync"], days=30),
+)
+
+
+def _fill_pool(state: AppState) -> None:
+    """Opens the pool's standing connections (the overflow ones close when returned)."""
+    count = min(state.settings.db_pool_size, state.capacity.slots)
+    connections = [state.engine.connect() for _ in range(count)]
+    for connection in connections:
+        connection.close()
