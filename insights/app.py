@@ -20,8 +20,11 @@ from insights.settings import Settings
 from insights.upload_slots import UploadSlots
 from insights.web.body_limit import BodyLimit
 from insights.web.errors import install_error_handler
+from insights.web.key_cache import KeyCache
+from insights.web.key_use import KeyUseRecorder
 from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
+from insights.web.report_cache import ReportCache
 from insights.web.state import AppState
 
 API_DESCRIPTION = (
@@ -53,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.parallel_reads.dispose()
         state.engine.dispose()
         state.probe.dispose()
+        state.key_uses.dispose()
 
     app = FastAPI(
         title="SignalSmith Insights API",
@@ -98,4 +102,21 @@ def _build_state(settings: Settings) -> AppState:
     slots = UploadSlots(settings.max_uploads_per_workspace, settings.redis_url)
     probe = make_probe_engine(settings.database_url)
     queue = alerts.EvaluationQueue(write)
-    return AppState(settings, engine, probe, read, write, limiter, slots, caches, queue, parallel)
+    reports = ReportCache(settings.report_cache_bytes, settings.report_cache_seconds)
+    keys = KeyCache(settings.key_cache_seconds)
+    key_uses = KeyUseRecorder(settings.database_url)
+    return AppState(
+        settings,
+        engine,
+        probe,
+        read,
+        write,
+        limiter,
+        slots,
+        caches,
+        queue,
+        reports,
+        keys,
+        key_uses,
+        parallel,
+    )

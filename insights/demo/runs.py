@@ -16,6 +16,8 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
+from insights import data_version
+
 # Rows per INSERT ... executemany: large enough to amortise the round trip, small enough
 # that a batch of dicts stays a few megabytes.
 BATCH_ROWS = 5_000
@@ -207,5 +209,7 @@ def insert_rows(
     iterator, total = iter(rows), 0
     while chunk := list(islice(iterator, batch)):
         session.execute(insert(table.__table__), chunk)
+        for workspace_id in {row["workspace_id"] for row in chunk}:
+            data_version.note_write(session, workspace_id)
         total += len(chunk)
     return total

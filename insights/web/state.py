@@ -13,13 +13,17 @@ from insights.members import MemberCaches, ParallelReads
 from insights.ratelimit import RateLimiter
 from insights.settings import Settings
 from insights.upload_slots import UploadSlots
+from insights.web.key_cache import KeyCache
+from insights.web.key_use import KeyUseRecorder
+from insights.web.report_cache import ReportCache
 
 
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
     extra bitmap-read connections the sessions carry, the rate limiter, the member uploads'
-    slots, and the queue of alert evaluations that writes leave behind."""
+    slots, the queue of alert evaluations that writes leave behind, the caches of report
+    answers and of checked keys, and the stamping of keys' last use."""
 
     settings: Settings
     engine: Engine
@@ -30,6 +34,9 @@ class AppState:
     upload_slots: UploadSlots
     caches: MemberCaches
     alert_queue: EvaluationQueue
+    reports: ReportCache
+    keys: KeyCache
+    key_uses: KeyUseRecorder
     parallel_reads: ParallelReads | None = None
 
 
