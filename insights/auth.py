@@ -70,7 +70,7 @@ def check_key_format(raw: str) -> None:
         raise Unauthorized("The API key is malformed.")
 
 
-def authenticate_at_version(session: Session, raw: str) -> tuple[Principal, int]:
+def authenticate_at_version(session: Session | Connection, raw: str) -> tuple[Principal, int]:
     """The principal of an active key (else 401) and its workspace's data version, read in
     one statement: a revocation bumps the version, so the pair may be trusted for as long
     as the version stays the same (insights.web.key_cache)."""

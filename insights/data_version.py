@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, event, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction
 
 from insights.models import Alert, AlertNotification, AlertRule, Workspace, WorkspaceVersion
@@ -35,16 +36,16 @@ def note_write(session: Session, workspace_id: uuid.UUID) -> None:
     touched.add(workspace_id)
 
 
-def read_version(session: Session, workspace_id: uuid.UUID) -> int:
+def read_version(session: Session | Connection, workspace_id: uuid.UUID) -> int:
     """The workspace's data version as committed (0 for one never written since the table
     came): read it before computing what is to be cached under it."""
     version = session.execute(_VERSION, {"workspace_id": workspace_id}).scalar()
     return int(version or 0)
 
 
-_VERSION = select(WorkspaceVersion.version).where(
-    WorkspaceVersion.workspace_id == bindparam("workspace_id")
-)
+_VERSIONS = WorkspaceVersion.__table__
+# Columns of the table, not of the ORM entity: run on a bare connection too, and cheaper.
+_VERSION = select(_VERSIONS.c.version).where(_VERSIONS.c.workspace_id == bindparam("workspace_id"))
 
 
 def _workspace_of(obj: Any) -> uuid.UUID | None:
@@ -73,7 +74,8 @@ def _note_flushed(session: Session, _context: Any, _instances: Any) -> None:
 def _bump_before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the outermost commit bumps
-    session.flush()  # what is still pending may touch a workspace too
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # what is still pending may touch a workspace too
     touched: set[uuid.UUID] = session.info.pop(_TOUCHED, set())
     # One order for every transaction: two that touch the same workspaces never wait for
     # each other's version rows in opposite orders.

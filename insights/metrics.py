@@ -177,8 +177,11 @@ def add_report_cache_bytes(delta: int) -> None:
     REPORT_CACHE_BYTES.inc(delta)
 
 
+_KEY_CHECKS_BY_CACHE = {True: KEY_CHECKS.labels("true"), False: KEY_CHECKS.labels("false")}
+
+
 def count_key_check(cached: bool) -> None:
-    KEY_CHECKS.labels("true" if cached else "false").inc()
+    _KEY_CHECKS_BY_CACHE[cached].inc()
 
 
 def count_key_use_deferred() -> None:

@@ -10,6 +10,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from insights import auth, data_version, metrics
@@ -33,7 +34,7 @@ class KeyCache:
         self._checked: OrderedDict[str, _Checked] = OrderedDict()
         self._lock = threading.Lock()
 
-    def check(self, session: Session, raw: str) -> tuple[Principal, int]:
+    def check(self, session: Session | Connection, raw: str) -> tuple[Principal, int]:
         """The principal of an active key (else 401) and its workspace's data version."""
         if self.seconds <= 0:
             return auth.authenticate_at_version(session, raw)

@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, TimeoutError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,7 @@ class KeyUseRecorder:
         self._due: dict[uuid.UUID, float] = {}  # key ID -> time.monotonic() of its next stamp
         self._lock = threading.Lock()
 
-    def record(self, session: Session, principal: Principal, *, writing: bool) -> None:
+    def record(self, session: Session | Connection, principal: Principal, *, writing: bool) -> None:
         """Stamps the key's use unless it was stamped lately; `writing`: `session` is a
         write transaction (on SQLite it holds the write lock already)."""
         if not auth.needs_touch(principal) or not self._claim(principal.key_id):
@@ -62,7 +62,7 @@ class KeyUseRecorder:
             self._due[key_id] = now + RETRY_SECONDS
             return True
 
-    def _stamp(self, session: Session, principal: Principal, writing: bool) -> bool:
+    def _stamp(self, session: Session | Connection, principal: Principal, writing: bool) -> bool:
         """False when the stamp would have had to wait."""
         if not is_sqlite(session):
             # Nothing written: the row was locked, or another process had just stamped it.

@@ -35,14 +35,17 @@ class ReportKey:
 @dataclass(frozen=True)
 class _Entry:
     body: bytes
-    born: float  # time.monotonic() when its computation began
+    born: float  # the cache's clock when its computation began
 
 
 class ReportCache:
     """Response bodies by ReportKey, at most `max_bytes` of them, each for `max_age` s."""
 
-    def __init__(self, max_bytes: int, max_age: float) -> None:
+    def __init__(
+        self, max_bytes: int, max_age: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_bytes, self.max_age = max_bytes, max_age
+        self.clock = clock  # seconds, only ever compared with itself
         self._entries: OrderedDict[ReportKey, _Entry] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -71,7 +74,7 @@ class ReportCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if time.monotonic() - entry.born > self.max_age:
+            if self.clock() - entry.born > self.max_age:
                 self._drop(key)
                 return None
             self._entries.move_to_end(key)
@@ -106,7 +109,7 @@ class ReportCache:
             raise
 
     async def _compute(self, key: ReportKey, compute: Callable[[], bytes]) -> bytes:
-        born = time.monotonic()
+        born = self.clock()
         computing = asyncio.get_running_loop().create_future()
         self._computing[key] = computing
         try:
