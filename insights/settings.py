@@ -91,7 +91,8 @@ class Settings(BaseSettings):
         ge=0,
         description="how long a process may serve an Insights answer from its cache of "
         "response bytes: never older than the workspace's latest write, but what time alone "
-        "changes (windows, scores, today) shows up to this late (`0`: no cache)",
+        "changes (windows, scores, today) shows up to this late, plus the time the report "
+        "took (`0`: no cache)",
     )
     report_cache_bytes: int = Field(
         64 << 20,

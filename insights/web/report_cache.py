@@ -4,9 +4,10 @@ parameters, the workspace's data version as read before computing).
 A write bumps the version in its own transaction (insights.data_version), so an entry is
 never older than a write its reader could have seen: the next request reads the new version
 and misses. What time alone changes (a window's edge, a health score, "today") is not a
-write: an entry is served for at most `max_age` seconds after its computation began, so
-such changes show up that late at most. Bounded in bytes, least recently used out first.
-Requests that miss on the same key at once share one computation."""
+write: an entry is served for at most `max_age` seconds after its computation ended, so such
+changes show up that late at most, plus the time the computation took. Bounded in bytes,
+least recently used out first. Requests that miss on the same key at once share one
+computation."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ class ReportKey:
 @dataclass(frozen=True)
 class _Entry:
     body: bytes
-    born: float  # the cache's clock when its computation began
+    born: float  # the cache's clock when its computation ended
 
 
 class ReportCache:
@@ -109,7 +110,6 @@ class ReportCache:
             raise
 
     async def _compute(self, key: ReportKey, compute: Callable[[], bytes]) -> bytes:
-        born = self.clock()
         computing = asyncio.get_running_loop().create_future()
         self._computing[key] = computing
         try:
@@ -124,7 +124,9 @@ class ReportCache:
         finally:
             del self._computing[key]
         computing.set_result(body)
-        self.put(key, body, born)
+        # Aged from the end of its computation: one that takes longer than max_age (a
+        # report over millions of rows on a busy machine) is still served max_age seconds.
+        self.put(key, body, self.clock())
         return body
 
     def _drop(self, key: ReportKey) -> None:
