@@ -23,8 +23,11 @@ from insights.upload_slots import UploadSlots
 from insights.web.body_limit import BodyLimit
 from insights.web.capacity import Capacity, SessionSlots, limit_threads
 from insights.web.errors import install_error_handler
+from insights.web.key_cache import KeyCache
+from insights.web.key_use import KeyUseRecorder
 from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
+from insights.web.report_cache import ReportCache
 from insights.web.state import AppState
 from insights.web.warmup import warm_up
 
@@ -64,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             state.parallel_reads.dispose()
         state.engine.dispose()
         state.probe.dispose()
+        state.key_uses.dispose()
 
     app = FastAPI(
         title="SignalSmith Insights API",
@@ -113,6 +117,9 @@ def _build_state(settings: Settings) -> AppState:
     probe = make_probe_engine(settings.database_url)
     queue = alerts.EvaluationQueue(write)
     sessions = SessionSlots(capacity.slots, settings.request_queue_seconds)
+    reports = ReportCache(settings.report_cache_bytes, settings.report_cache_seconds)
+    keys = KeyCache(settings.key_cache_seconds)
+    key_uses = KeyUseRecorder(settings.database_url)
     return AppState(
         settings,
         engine,
@@ -125,5 +132,8 @@ def _build_state(settings: Settings) -> AppState:
         queue,
         capacity,
         sessions,
+        reports,
+        keys,
+        key_uses,
         parallel,
     )

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from insights.errors import NotFound, Unauthorized
-from insights.models import ApiKey, utcnow
+from insights.models import ApiKey, WorkspaceVersion, utcnow
 from insights.pagination import Page
 
 KEY_PREFIX = "sk_live_"
@@ -60,19 +61,40 @@ def mint_key(
 
 def authenticate(session: Session, raw: str) -> Principal:
     """The principal of an active key, else 401."""
+    return authenticate_at_version(session, raw)[0]
+
+
+def check_key_format(raw: str) -> None:
+    """401 for what cannot be a key, before any hashing or lookup."""
     if not raw.startswith(KEY_PREFIX) or len(raw) < len(KEY_PREFIX) + 32:
         raise Unauthorized("The API key is malformed.")
+
+
+def authenticate_at_version(session: Session | Connection, raw: str) -> tuple[Principal, int]:
+    """The principal of an active key (else 401) and its workspace's data version, read in
+    one statement: a revocation bumps the version, so the pair may be trusted for as long
+    as the version stays the same (insights.web.key_cache)."""
+    check_key_format(raw)
     key = session.execute(_KEY_BY_HASH, {"key_hash": hash_key(raw)}).first()
     if key is None or key.status != "active":
         raise Unauthorized("The API key is unknown or revoked.")
-    return Principal(key.id, key.workspace_id, key.scope, key.last_used_at)
+    return Principal(key.id, key.workspace_id, key.scope, key.last_used_at), int(key.version or 0)
 
 
 # Every request runs this: built once, and columns rather than an ORM object (a third of
 # the key check's time went to building and tracking the object).
-_KEY_BY_HASH = select(
-    ApiKey.id, ApiKey.workspace_id, ApiKey.scope, ApiKey.status, ApiKey.last_used_at
-).where(ApiKey.key_hash == bindparam("key_hash"))
+_KEY_BY_HASH = (
+    select(
+        ApiKey.id,
+        ApiKey.workspace_id,
+        ApiKey.scope,
+        ApiKey.status,
+        ApiKey.last_used_at,
+        WorkspaceVersion.version,
+    )
+    .outerjoin(WorkspaceVersion, WorkspaceVersion.workspace_id == ApiKey.workspace_id)
+    .where(ApiKey.key_hash == bindparam("key_hash"))
+)
 
 
 def needs_touch(principal: Principal) -> bool:
@@ -80,13 +102,23 @@ def needs_touch(principal: Principal) -> bool:
     return last is None or utcnow() - last >= LAST_USED_RESOLUTION
 
 
-def touch_key(session: Session, principal: Principal) -> None:
-    """Record that the key was used (at most once a minute, see LAST_USED_RESOLUTION)."""
-    session.execute(
-        update(ApiKey)
-        .where(ApiKey.workspace_id == principal.workspace_id, ApiKey.id == principal.key_id)
-        .values(last_used_at=utcnow())
+def touch_key(
+    session: Session | Connection, principal: Principal, *, skip_locked: bool = False
+) -> bool:
+    """Records that the key was used, unless a use less than LAST_USED_RESOLUTION ago is
+    recorded already (by another process, say). `skip_locked` (PostgreSQL): leave it when
+    another transaction holds the key's row, instead of waiting. True when it was written."""
+    now = utcnow()
+    this_key = (ApiKey.workspace_id == principal.workspace_id, ApiKey.id == principal.key_id)
+    query = update(ApiKey).where(
+        *this_key,
+        or_(ApiKey.last_used_at.is_(None), ApiKey.last_used_at <= now - LAST_USED_RESOLUTION),
     )
+    if skip_locked:
+        free = select(ApiKey.id).where(*this_key).with_for_update(skip_locked=True)
+        query = query.where(ApiKey.id.in_(free.scalar_subquery()))
+    result = session.execute(query.values(last_used_at=now))
+    return bool(getattr(result, "rowcount", 0))
 
 
 def list_keys(session: Session, workspace_id: uuid.UUID, page: Page) -> dict[str, Any]:

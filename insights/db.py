@@ -15,7 +15,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
 
-from insights import metrics
+# Imported for its session hooks: every session that writes a workspace's data bumps the
+# workspace's data version in the same transaction (the report caches rely on it).
+from insights import (
+    data_version,  # noqa: F401
+    metrics,
+)
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Query = TypeVar("Query", bound=Select[Any])
@@ -223,6 +228,26 @@ def make_probe_engine(url: str) -> Engine:
         poolclass=NullPool,
         connect_args={"connect_timeout": PROBE_SECONDS, "options": options},
     )
+
+
+def make_no_wait_sqlite_engine(url: str) -> Engine:
+    """A SQLite engine for best-effort writes (a key's last_used_at): one connection, whose
+    transactions begin IMMEDIATE and fail at once ("database is locked") instead of waiting
+    while another writer (a ten-million-key upload) holds the lock."""
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": 0},
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=0,
+    )
+    _configure_sqlite(engine)
+
+    @event.listens_for(engine, "connect")
+    def _no_wait(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.execute("PRAGMA busy_timeout=0")  # after _configure_sqlite's 30 s
+
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
 
 
 def ping(engine: Engine) -> bool:

@@ -70,6 +70,34 @@ MEMBER_KEYS_UPLOADED = Counter(
     "Member keys received in full member lists (the streamed upload, `insights members "
     "upload`, and an evaluation's `members`), counted once the list is recorded.",
 )
+REPORT_CACHE_HITS = Counter(
+    "insights_report_cache_hits",
+    "Insights answers served from the process's cache of response bytes (or from a "
+    "computation another request had started), by report.",
+    ["report"],
+)
+REPORT_CACHE_MISSES = Counter(
+    "insights_report_cache_misses",
+    "Insights answers computed because the cache had none for the workspace's data version.",
+    ["report"],
+)
+REPORT_CACHE_BYTES = Gauge(
+    "insights_report_cache_bytes",
+    "Bytes of Insights responses held in the process's cache.",
+    multiprocess_mode="livesum",
+)
+KEY_CHECKS = Counter(
+    "insights_key_checks",
+    "API key checks, by whether the process's cache answered them (`cached`: true, after "
+    "one read of the workspace's data version) or the key was read (`false`).",
+    ["cached"],
+)
+KEY_USES_DEFERRED = Counter(
+    "insights_key_uses_deferred",
+    "Stamps of a key's last_used_at given up because they would have waited for a lock "
+    "(on PostgreSQL also those another process had just made), tried again by a later "
+    "request of the key.",
+)
 ALERT_NOTIFICATIONS = Counter(
     "insights_alert_notifications",
     "Alert notification delivery attempts, by channel type and outcome "
@@ -93,6 +121,11 @@ def metric_names() -> frozenset[str]:
         BITMAP_CACHE_HITS,
         BITMAP_CACHE_MISSES,
         MEMBER_KEYS_UPLOADED,
+        REPORT_CACHE_HITS,
+        REPORT_CACHE_MISSES,
+        REPORT_CACHE_BYTES,
+        KEY_CHECKS,
+        KEY_USES_DEFERRED,
         ALERT_NOTIFICATIONS,
     ):
         for family in metric.describe():
@@ -133,6 +166,26 @@ def count_bitmap_read(hit: bool) -> None:
 def add_cached_bytes(delta: int) -> None:
     """A bitmap cache grew (or, negative, shrank) by `delta` bytes."""
     BITMAP_CACHE_BYTES.inc(delta)
+
+
+def count_report_read(report: str, cached: bool) -> None:
+    """One Insights answer: `report` is the endpoint's name, never an ID."""
+    (REPORT_CACHE_HITS if cached else REPORT_CACHE_MISSES).labels(report).inc()
+
+
+def add_report_cache_bytes(delta: int) -> None:
+    REPORT_CACHE_BYTES.inc(delta)
+
+
+_KEY_CHECKS_BY_CACHE = {True: KEY_CHECKS.labels("true"), False: KEY_CHECKS.labels("false")}
+
+
+def count_key_check(cached: bool) -> None:
+    _KEY_CHECKS_BY_CACHE[cached].inc()
+
+
+def count_key_use_deferred() -> None:
+    KEY_USES_DEFERRED.inc()
 
 
 def pool_checked_out(pool: str) -> None:

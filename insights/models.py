@@ -84,6 +84,20 @@ class Workspace(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class WorkspaceVersion(Base):
+    """The workspace's data version: bumped in the transaction of every write that can change
+    what a report of the workspace answers (insights.data_version), so that a cached report
+    is known to be current by reading one row."""
+
+    __tablename__ = "workspace_versions"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
 class ApiKey(Base):
     __tablename__ = "api_keys"
     __table_args__ = (

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Select, delete, select
 from sqlalchemy.orm import Session
 
+from insights import data_version
 from insights.db import Lock, insert_new, locked
 from insights.errors import BadRequest, Conflict, NotFound
 from insights.kinds import KINDS, Kind, derived_fields, referrers
@@ -137,6 +138,7 @@ def remove(session: Session, workspace_id: uuid.UUID, kind: Kind, rid: uuid.UUID
             )
     table = kind.table
     session.execute(delete(table).where(table.workspace_id == workspace_id, table.id == rid))
+    data_version.note_write(session, workspace_id)  # a bulk delete: no ORM event sees it
     if kind.after_delete is not None:
         kind.after_delete(session, workspace_id)
 

@@ -92,6 +92,26 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(
         None, description="when set, `/metrics` requires `Authorization: Bearer <token>`"
     )
+    report_cache_seconds: float = Field(
+        5,
+        ge=0,
+        description="how long a process may serve an Insights answer from its cache of "
+        "response bytes: never older than the workspace's latest write, but what time alone "
+        "changes (windows, scores, today) shows up to this late, plus the time the report "
+        "took (`0`: no cache)",
+    )
+    report_cache_bytes: int = Field(
+        64 << 20,
+        ge=0,
+        description="memory bound of each process's cache of Insights response bytes, least "
+        "recently used out first (`0`: no cache)",
+    )
+    key_cache_seconds: float = Field(
+        30,
+        ge=0,
+        description="how long a process trusts an API key it checked, re-checked at once "
+        "after any write to the key's workspace (a revocation is one) (`0`: every request)",
+    )
     db_pool_size: int = Field(
         10, ge=1, description="database connections per process (as many again may overflow)"
     )

@@ -32,7 +32,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from insights.db import make_engine, migrate
-from insights.models import Base, Sync, SyncRun, SyncRunDay, SyncState
+from insights.models import (
+    Base,
+    Destination,
+    Model,
+    Source,
+    Sync,
+    SyncRun,
+    SyncRunDay,
+    SyncState,
+)
 from insights.reports.sync_health import sync_health
 from tests.support import oracle
 from tests.support.databases import Database, new_pg_database
@@ -314,6 +323,35 @@ def test_writers_of_one_sync_racing_leave_the_rollups_a_sequential_run_would(
     _assert_rollups_match(db.session, workspace_id)
 
 
+def _stored_sync(session: Session, workspace_id: uuid.UUID) -> uuid.UUID:
+    """A sync and what it refers to, inserted as plain rows: the ORM's write hooks need
+    tables of later revisions."""
+    ids = {name: uuid.uuid4() for name in ("source", "model", "destination", "sync")}
+    rows: list[tuple[Any, uuid.UUID, dict[str, Any]]] = [
+        (Source, ids["source"], {"name": "W", "status": "connected", "source_type": "pg"}),
+        (Model, ids["model"], {"name": "M", "status": "active", "source_id": ids["source"]}),
+        (
+            Destination,
+            ids["destination"],
+            {"name": "D", "status": "connected", "destination_type": "salesforce"},
+        ),
+        (
+            Sync,
+            ids["sync"],
+            {
+                "name": "S",
+                "status": "active",
+                "kind": "model",
+                "model_id": ids["model"],
+                "destination_id": ids["destination"],
+            },
+        ),
+    ]
+    for model, row_id, fields in rows:
+        session.execute(insert(model).values(workspace_id=workspace_id, id=row_id, **fields))
+    return ids["sync"]
+
+
 def _stored_run(workspace_id: uuid.UUID, run: dict[str, Any]) -> dict[str, Any]:
     """A run row as revision 0005 stores it (no ORM defaults: the table, not the model)."""
     when = {"created_at": BASE, "updated_at": BASE}
@@ -347,7 +385,7 @@ def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) 
                     id=workspace_id, name="w", timezone="UTC", next_member_id=0, **when
                 )
             )
-            syncs = [make_sync(session, workspace_id, name=f"S{n}").id for n in range(3)]
+            syncs = [_stored_sync(session, workspace_id) for _ in range(3)]
             session.execute(
                 insert(tables["sync_runs"]),
                 [

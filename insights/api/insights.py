@@ -1,10 +1,12 @@
-"""The Insights endpoints (contract 5 and 8): thin wrappers over insights.reports."""
+"""The Insights endpoints (contract 5 and 8): thin wrappers over insights.reports, whose
+answers are served as bytes through the process's report cache (insights.web.reports)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from insights.reports import (
     activation_coverage,
@@ -20,8 +22,9 @@ from insights.reports import (
     sync_throughput,
 )
 from insights.types import ID
-from insights.web.deps import ReadAccess, SessionDep
+from insights.web.deps import ReleasedReadAccess
 from insights.web.openapi import ERROR_RESPONSES
+from insights.web.reports import report_response
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}/insights",
@@ -40,130 +43,186 @@ MinCount = Annotated[
 
 
 @router.get("/sync-health", response_model=sync_health.SyncHealthResponse)
-def get_sync_health(
-    workspace_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
-) -> Any:
+async def get_sync_health(
+    request: Request, workspace_id: ID, access: ReleasedReadAccess, days: Days = None
+) -> Response:
     """Health of every sync over the last `days` days (default 7)."""
-    return sync_health.sync_health(
-        session, access.workspace_id, days=params.parse_days(days, sync_health.DEFAULT_DAYS)
+    window = params.parse_days(days, sync_health.DEFAULT_DAYS)
+    return await report_response(
+        request,
+        access,
+        "sync_health",
+        (window,),
+        lambda session: sync_health.sync_health(session, access.workspace_id, days=window),
     )
 
 
 @router.get("/audience-trends", response_model=audience_trends.AudienceTrendsResponse)
-def get_audience_trends(
+async def get_audience_trends(
+    request: Request,
     workspace_id: ID,
-    access: ReadAccess,
-    session: SessionDep,
+    access: ReleasedReadAccess,
     days: Days = None,
     audience_ids: AudienceIds = None,
-) -> Any:
+) -> Response:
     """Size of audiences per calendar date over the last `days` days (default 30)."""
-    return audience_trends.audience_trends(
-        session,
-        access.workspace_id,
-        days=params.parse_days(days, audience_trends.DEFAULT_DAYS),
-        audience_ids=params.parse_audience_ids(audience_ids),
+    window = params.parse_days(days, audience_trends.DEFAULT_DAYS)
+    ids = params.parse_audience_ids(audience_ids)
+    return await report_response(
+        request,
+        access,
+        "audience_trends",
+        (window, _key(ids)),
+        lambda session: audience_trends.audience_trends(
+            session, access.workspace_id, days=window, audience_ids=ids
+        ),
     )
 
 
 @router.get("/activation-coverage", response_model=activation_coverage.ActivationCoverageResponse)
-def get_activation_coverage(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
+async def get_activation_coverage(
+    request: Request, workspace_id: ID, access: ReleasedReadAccess
+) -> Response:
     """Which audiences reach which destinations, and which reach none."""
-    return activation_coverage.activation_coverage(session, access.workspace_id)
+    return await report_response(
+        request,
+        access,
+        "activation_coverage",
+        (),
+        lambda session: activation_coverage.activation_coverage(session, access.workspace_id),
+    )
 
 
 @router.get("/audience-overlap", response_model=audience_overlap.AudienceOverlapResponse)
-def get_audience_overlap(
+async def get_audience_overlap(
+    request: Request,
     workspace_id: ID,
-    access: ReadAccess,
-    session: SessionDep,
+    access: ReleasedReadAccess,
     audience_ids: AudienceIds = None,
     min_count: MinCount = None,
-) -> Any:
+) -> Response:
     """Overlap of 2 to 20 audiences' current members: sizes, pairs, regions."""
-    return audience_overlap.audience_overlap(
-        session,
-        access.workspace_id,
-        audience_ids=audience_overlap.parse_overlap_ids(audience_ids),
-        min_count=params.parse_min_count(min_count),
+    ids = audience_overlap.parse_overlap_ids(audience_ids)
+    smallest = params.parse_min_count(min_count)
+    return await report_response(
+        request,
+        access,
+        "audience_overlap",
+        (tuple(ids), smallest),
+        lambda session: audience_overlap.audience_overlap(
+            session, access.workspace_id, audience_ids=ids, min_count=smallest
+        ),
     )
 
 
 @router.get("/summary", response_model=summary.SummaryResponse)
-def get_summary(workspace_id: ID, access: ReadAccess, session: SessionDep) -> Any:
+async def get_summary(request: Request, workspace_id: ID, access: ReleasedReadAccess) -> Response:
     """The workspace at a glance: counts by status, today's rows, members."""
-    return summary.summary(session, access.workspace_id)
+    return await report_response(
+        request,
+        access,
+        "summary",
+        (),
+        lambda session: summary.summary(session, access.workspace_id),
+    )
 
 
 @router.get("/sync-duration", response_model=sync_duration.SyncDurationResponse)
-def get_sync_duration(
+async def get_sync_duration(
+    request: Request,
     workspace_id: ID,
-    access: ReadAccess,
-    session: SessionDep,
+    access: ReleasedReadAccess,
     days: Days = None,
     sync_ids: SyncIds = None,
-) -> Any:
+) -> Response:
     """How long each sync's completed runs took: mean, percentiles, per date."""
-    return sync_duration.sync_duration(
-        session,
-        access.workspace_id,
-        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
-        sync_ids=params.parse_sync_ids(sync_ids),
+    window = params.parse_days(days, params.OBSERVABILITY_DAYS)
+    ids = params.parse_sync_ids(sync_ids)
+    return await report_response(
+        request,
+        access,
+        "sync_duration",
+        (window, _key(ids)),
+        lambda session: sync_duration.sync_duration(
+            session, access.workspace_id, days=window, sync_ids=ids
+        ),
     )
 
 
 @router.get("/sync-throughput", response_model=sync_throughput.SyncThroughputResponse)
-def get_sync_throughput(
+async def get_sync_throughput(
+    request: Request,
     workspace_id: ID,
-    access: ReadAccess,
-    session: SessionDep,
+    access: ReleasedReadAccess,
     days: Days = None,
     sync_ids: SyncIds = None,
-) -> Any:
+) -> Response:
     """Rows per second of each sync, the latest run's against the rest, per date."""
-    return sync_throughput.sync_throughput(
-        session,
-        access.workspace_id,
-        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
-        sync_ids=params.parse_sync_ids(sync_ids),
+    window = params.parse_days(days, params.OBSERVABILITY_DAYS)
+    ids = params.parse_sync_ids(sync_ids)
+    return await report_response(
+        request,
+        access,
+        "sync_throughput",
+        (window, _key(ids)),
+        lambda session: sync_throughput.sync_throughput(
+            session, access.workspace_id, days=window, sync_ids=ids
+        ),
     )
 
 
 @router.get("/sync-sla", response_model=sync_sla.SyncSlaResponse)
-def get_sync_sla(
-    workspace_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
-) -> Any:
+async def get_sync_sla(
+    request: Request, workspace_id: ID, access: ReleasedReadAccess, days: Days = None
+) -> Response:
     """SLA compliance of every sync with a freshness or duration target."""
-    return sync_sla.sync_sla(
-        session, access.workspace_id, days=params.parse_days(days, params.OBSERVABILITY_DAYS)
+    window = params.parse_days(days, params.OBSERVABILITY_DAYS)
+    return await report_response(
+        request,
+        access,
+        "sync_sla",
+        (window,),
+        lambda session: sync_sla.sync_sla(session, access.workspace_id, days=window),
     )
 
 
 @router.get("/audience-velocity", response_model=audience_velocity.AudienceVelocityResponse)
-def get_audience_velocity(
+async def get_audience_velocity(
+    request: Request,
     workspace_id: ID,
-    access: ReadAccess,
-    session: SessionDep,
+    access: ReleasedReadAccess,
     days: Days = None,
     audience_ids: AudienceIds = None,
-) -> Any:
+) -> Response:
     """Members added and removed by each audience's evaluations, per date."""
-    return audience_velocity.audience_velocity(
-        session,
-        access.workspace_id,
-        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
-        audience_ids=params.parse_audience_ids(audience_ids),
+    window = params.parse_days(days, params.OBSERVABILITY_DAYS)
+    ids = params.parse_audience_ids(audience_ids)
+    return await report_response(
+        request,
+        access,
+        "audience_velocity",
+        (window, _key(ids)),
+        lambda session: audience_velocity.audience_velocity(
+            session, access.workspace_id, days=window, audience_ids=ids
+        ),
     )
 
 
 @router.get("/syncs/{sync_id}", response_model=sync_detail.SyncDetailResponse)
-def get_sync_detail(
-    workspace_id: ID, sync_id: ID, access: ReadAccess, session: SessionDep, days: Days = None
-) -> Any:
+async def get_sync_detail(
+    request: Request, workspace_id: ID, sync_id: ID, access: ReleasedReadAccess, days: Days = None
+) -> Response:
     """One sync in full: its health score and inputs, durations, throughput, SLA, runs."""
-    return sync_detail.sync_detail(
-        session,
-        access.workspace_id,
-        sync_id,
-        days=params.parse_days(days, params.OBSERVABILITY_DAYS),
+    window = params.parse_days(days, params.OBSERVABILITY_DAYS)
+    return await report_response(
+        request,
+        access,
+        "sync_detail",
+        (sync_id, window),
+        lambda session: sync_detail.sync_detail(session, access.workspace_id, sync_id, days=window),
     )
+
+
+def _key(ids: list[uuid.UUID] | None) -> tuple[uuid.UUID, ...] | None:
+    """A list of IDs as a part of a cache key (its order matters to the answer)."""
+    return None if ids is None else tuple(ids)

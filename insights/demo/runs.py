@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from insights import db
+from insights import data_version, db
 
 # Rows per INSERT ... executemany: large enough to amortise the round trip, small enough
 # that a batch of dicts stays a few megabytes.
@@ -208,5 +208,7 @@ def insert_rows(
     iterator, total = iter(rows), 0
     while chunk := list(islice(iterator, batch)):
         db.insert_rows(session, table.__table__, chunk)
+        for workspace_id in {row["workspace_id"] for row in chunk}:
+            data_version.note_write(session, workspace_id)
         total += len(chunk)
     return total

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from insights import data_version
 from insights.db import insert_rows, is_sqlite
 from insights.errors import BadRequest
 from insights.types import format_timestamp
@@ -94,6 +95,7 @@ class Batch:
             return
         try:
             insert_rows(session, self.table.__table__, fresh)
+            data_version.note_write(session, workspace_id)
         except IntegrityError as exc:
             lines = f"lines {first} to {line}"
             raise ImportFailed(lines, f"the database refused them: {exc.orig}") from exc

@@ -10,6 +10,7 @@ from pyroaring import AbstractBitMap, FrozenBitMap
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from insights import data_version
 from insights.members.bitmaps import union
 from insights.members.cache import caches_of
 from insights.members.reads import read_blobs
@@ -40,6 +41,7 @@ def store_bitmap(
             data=data,
         )
     )
+    data_version.note_write(session, workspace_id)
     caches_of(session).bitmaps.put((workspace_id, evaluation_id), frozen, len(data))
 
 

@@ -14,10 +14,11 @@ from fastapi import Depends, Query, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from insights import alerts
-from insights.auth import Principal, authenticate, needs_touch, touch_key
+from insights.auth import Principal
 from insights.concurrency import run_blocking
 from insights.db import transaction
 from insights.errors import BadRequest, ClientClosedRequest, Forbidden, RateLimited, Unauthorized
@@ -76,10 +77,12 @@ SessionDep = Annotated[Session, Depends(_session, scope="function")]
 
 @dataclass(frozen=True)
 class Access:
-    """A checked call on one workspace: who is calling and on which workspace."""
+    """A checked call on one workspace: who is calling, on which workspace, and the
+    workspace's data version as read by the check (before anything else the call reads)."""
 
     principal: Principal
     workspace_id: uuid.UUID
+    version: int = 0
 
 
 def bearer_key(request: Request) -> str:
@@ -106,37 +109,38 @@ def check_rate_limit(request: Request, workspace_id: uuid.UUID) -> None:
         raise RateLimited("The rate limit of this workspace is exceeded; retry later.", wait)
 
 
-def record_key_use(request: Request, session: Session, principal: Principal) -> None:
-    """Stamps the key's last_used_at (at most once a minute, auth.LAST_USED_RESOLUTION)."""
-    if not needs_touch(principal):
-        return
-    if request.method not in READ_METHODS:
-        touch_key(session, principal)  # a write request already holds the write lock
-        return
-    # A read request's session must stay read-only: on SQLite it could not upgrade.
-    with transaction(app_state(request).write) as write_session:
-        touch_key(write_session, principal)
+def record_key_use(request: Request, session: Session | Connection, principal: Principal) -> None:
+    """Stamps the key's last_used_at (at most once a minute, auth.LAST_USED_RESOLUTION),
+    never waiting for a lock to do it (insights.web.key_use)."""
+    writing = request.method not in READ_METHODS
+    app_state(request).key_uses.record(session, principal, writing=writing)
 
 
 def require(scope: str) -> Callable[..., Access]:
     """A dependency that admits a key of this workspace with at least `scope`."""
 
     def check(request: Request, session: SessionDep) -> Access:
-        principal = authenticate(session, bearer_key(request))
-        workspace_id = _workspace_in_path(request)
-        if principal.workspace_id != workspace_id:
-            raise Forbidden("This API key does not grant access to this workspace.")
-        if not principal.allows(scope):
-            raise Forbidden(f"This call needs an API key with the {scope} scope.")
-        check_rate_limit(request, workspace_id)
-        # No existence check (the contract's 404) is needed here: the key was just read in
-        # this transaction and its row cascades with its workspace, so a granted workspace
-        # exists; every other workspace ID has had its 403 already. One query saved a call.
-        record_key_use(request, session, principal)
-        return Access(principal, workspace_id)
+        return check_access(request, session, scope)
 
     check.needed_scope = scope  # type: ignore[attr-defined]
     return check
+
+
+def check_access(request: Request, reader: Session | Connection, scope: str) -> Access:
+    """The contract's checks in order, on `reader` (the request's session, or for a route
+    that needs no session a bare connection, which costs less)."""
+    principal, version = app_state(request).keys.check(reader, bearer_key(request))
+    workspace_id = _workspace_in_path(request)
+    if principal.workspace_id != workspace_id:
+        raise Forbidden("This API key does not grant access to this workspace.")
+    if not principal.allows(scope):
+        raise Forbidden(f"This call needs an API key with the {scope} scope.")
+    check_rate_limit(request, workspace_id)
+    # No existence check (the contract's 404) is needed here: the key was just read in this
+    # transaction and its row cascades with its workspace, so a granted workspace exists;
+    # every other workspace ID has had its 403 already. One query saved a call.
+    record_key_use(request, reader, principal)
+    return Access(principal, workspace_id, version)
 
 
 class AccessFirstRoute(APIRoute):
@@ -169,9 +173,26 @@ def _needed_scope(dependant: Dependant) -> str | None:
     return None
 
 
-def _check_access(request: Request, scope: str) -> None:
+def _check_access(request: Request, scope: str) -> Access:
     with transaction(_session_factory(request)) as session:
-        require(scope)(request, session)
+        return require(scope)(request, session)
+
+
+async def _read_access_alone(request: Request) -> Access:
+    """ReadAccess checked on one worker thread on a connection of its own (no ORM session:
+    half the cost of the check), for an async route that then needs no session (an answer
+    from the report cache). It holds a session slot while it has the connection."""
+    async with app_state(request).session_slots.held():
+        return await run_blocking(_check_read_access, request)
+
+
+def _check_read_access(request: Request) -> Access:
+    read_engine: Engine = app_state(request).read.kw["bind"]
+    with read_engine.connect() as connection:
+        return check_access(request, connection, "read")
+
+
+_read_access_alone.needed_scope = "read"  # type: ignore[attr-defined]
 
 
 async def _write_access_released(request: Request) -> Access:
@@ -192,6 +213,7 @@ WriteAccess = Annotated[Access, Depends(require("write"))]
 AdminAccess = Annotated[Access, Depends(require("admin"))]
 # For a route that holds no session while it runs (it opens its own when it needs one).
 ReleasedWriteAccess = Annotated[Access, Depends(_write_access_released)]
+ReleasedReadAccess = Annotated[Access, Depends(_read_access_alone)]
 
 
 def _page(

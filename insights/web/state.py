@@ -14,14 +14,18 @@ from insights.ratelimit import RateLimiter
 from insights.settings import Settings
 from insights.upload_slots import UploadSlots
 from insights.web.capacity import Capacity, SessionSlots
+from insights.web.key_cache import KeyCache
+from insights.web.key_use import KeyUseRecorder
+from insights.web.report_cache import ReportCache
 
 
 @dataclass
 class AppState:
     """The settings, the database (engine and session factories), the member caches and
     extra bitmap-read connections the sessions carry, the rate limiter, the member uploads'
-    slots, the queue of alert evaluations that writes leave behind, and the bound on
-    requests holding a database session (insights.web.capacity)."""
+    slots, the queue of alert evaluations that writes leave behind, the bound on requests
+    holding a database session (insights.web.capacity), the caches of report answers and
+    of checked keys, and the stamping of keys' last use."""
 
     settings: Settings
     engine: Engine
@@ -34,6 +38,9 @@ class AppState:
     alert_queue: EvaluationQueue
     capacity: Capacity  # the pool, session slots and threads, sized together
     session_slots: SessionSlots  # requests holding a database session at once
+    reports: ReportCache
+    keys: KeyCache
+    key_uses: KeyUseRecorder
     parallel_reads: ParallelReads | None = None
 
 

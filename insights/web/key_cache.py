@@ -1,0 +1,68 @@
+"""The key check, cached per process: a key checked once is trusted for a short while
+(INSIGHTS_KEY_CACHE_SECONDS) as long as its workspace's data version has not moved. Every
+request still reads that version (one primary-key row, which the report cache needs anyway),
+and a revocation bumps it, so a revoked key is refused at once by every process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from insights import auth, data_version, metrics
+from insights.auth import Principal
+
+MAX_KEYS = 10_000
+
+
+@dataclass(frozen=True)
+class _Checked:
+    principal: Principal
+    version: int
+    until: float  # time.monotonic() after which the key is read again
+
+
+class KeyCache:
+    """Checked keys by hash, at most MAX_KEYS, the least recently used dropped first."""
+
+    def __init__(self, seconds: float, max_keys: int = MAX_KEYS) -> None:
+        self.seconds, self.max_keys = seconds, max_keys
+        self._checked: OrderedDict[str, _Checked] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def check(self, session: Session | Connection, raw: str) -> tuple[Principal, int]:
+        """The principal of an active key (else 401) and its workspace's data version."""
+        if self.seconds <= 0:
+            return auth.authenticate_at_version(session, raw)
+        auth.check_key_format(raw)
+        digest = auth.hash_key(raw)
+        with self._lock:
+            checked = self._checked.get(digest)
+        if checked is not None and checked.until > time.monotonic():
+            version = data_version.read_version(session, checked.principal.workspace_id)
+            if version == checked.version:
+                metrics.count_key_check(cached=True)
+                return checked.principal, version
+        metrics.count_key_check(cached=False)
+        try:
+            principal, version = auth.authenticate_at_version(session, raw)
+        except Exception:
+            self._forget(digest)
+            raise
+        self._remember(digest, _Checked(principal, version, time.monotonic() + self.seconds))
+        return principal, version
+
+    def _remember(self, digest: str, checked: _Checked) -> None:
+        with self._lock:
+            self._checked[digest] = checked
+            self._checked.move_to_end(digest)
+            while len(self._checked) > self.max_keys:
+                self._checked.popitem(last=False)
+
+    def _forget(self, digest: str) -> None:
+        with self._lock:
+            self._checked.pop(digest, None)

@@ -1,0 +1,63 @@
+"""`insights serve` in a subprocess of its own (one worker, 127.0.0.1, a free port): for
+tests about what several processes of the service see of each other."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx2
+
+from tests.support.cli import INSIGHTS, cli_env
+
+STARTUP_SECONDS = 150
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def served_process(url: str, log: Path, **settings: str) -> Iterator[str]:
+    """The base URL of `insights serve` on the database at `url`, with these INSIGHTS_
+    settings (by field name) and rate limits off, until the block ends."""
+    port = free_port()
+    env = cli_env(
+        url, rate_limit_per_minute="0", rate_limit_per_second="0", log_level="warning", **settings
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [INSIGHTS, "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            _wait_until_ready(base, process, log)
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        assert process.poll() is None, f"the server exited:\n{log.read_text()}"
+        try:
+            if httpx2.get(f"{base}/readyz", timeout=10).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.25)
+    raise AssertionError(f"not ready within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
