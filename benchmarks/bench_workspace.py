@@ -14,6 +14,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from insights import auth, members, workspaces
+from insights.db import bulk_runs
 from insights.demo.audiences import evaluation_times, record_history, size_history
 from insights.demo.runs import RunPlan, epoch, history_rows, insert_rows
 from insights.evaluations import record_member_evaluation
@@ -87,7 +88,8 @@ def build_workspace(session: Session, shape: Shape, seed: int = 1) -> tuple[uuid
     sources, models, destinations = _warehouse(rows)
     audiences = _audiences(session, rows, shape, now)
     syncs = _syncs(rows, shape, models, audiences, destinations)
-    _runs(session, rows, SyncRun, syncs, shape.runs, shape.days, now)
+    with bulk_runs(session, rows.workspace_id):  # PostgreSQL: rollups made once, at the end
+        _runs(session, rows, SyncRun, syncs, shape.runs, shape.days, now)
     loaders = rows.add(
         Loader,
         shape.loaders,

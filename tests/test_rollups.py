@@ -31,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from insights.db import make_engine, migrate
+from insights.db import bulk_runs, insert_rows, make_engine, migrate
 from insights.models import (
     Base,
     Destination,
@@ -400,3 +400,27 @@ def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) 
         _assert_rollups_match(lambda: Session(engine), workspace_id)
     finally:
         engine.dispose()
+
+
+def test_a_bulk_load_leaves_the_rollups_of_its_runs(db: Database, workspace_id: uuid.UUID) -> None:
+    """db.bulk_runs (the benchmark builder's load: PostgreSQL's trigger off, the rollups made
+    again at the end) ends where the triggers would have: runs of another workspace too."""
+    syncs = _syncs(db, workspace_id, 3)
+    with db.session() as session, session.begin():
+        other = make_workspace(session).id
+        elsewhere = make_sync(session, other).id
+    rng = random.Random(13_4)
+    with db.session() as session, session.begin():
+        session.add(SyncRun(workspace_id=other, **_random_run(rng, elsewhere)))
+        session.add(SyncRun(workspace_id=workspace_id, **_random_run(rng, syncs[0])))
+    with db.session() as session, session.begin(), bulk_runs(session, workspace_id):
+        rows = [
+            {"workspace_id": workspace_id, **_random_run(rng, rng.choice(syncs))}
+            for _ in range(300)
+        ]
+        insert_rows(session, SyncRun.__table__, rows)
+    _assert_rollups_match(db.session, workspace_id)
+    _assert_rollups_match(db.session, other)
+    with db.session() as session, session.begin():  # the trigger is back on
+        session.add(SyncRun(workspace_id=workspace_id, **_random_run(rng, syncs[1])))
+    _assert_rollups_match(db.session, workspace_id)

@@ -300,20 +300,40 @@ def _create_postgresql_triggers() -> None:
         )
 
 
-def _backfill(sql: Sql) -> None:
+def _rebuilt(sql: Sql, scope: str) -> list[str]:
+    """Statements that build the rollups of the runs matching `scope` (a condition on
+    workspace_id) from nothing: the backfill, and a bulk load's rebuild."""
     shares = _shares("sync_runs", sql)
     sums = ", ".join(f"sum({shares[name]})" for name in SUMMED)
-    op.execute(
+    return [
         f"INSERT INTO sync_run_days (workspace_id, sync_id, day, {', '.join(SUMMED)})"
         f" SELECT workspace_id, sync_id, {shares['day']}, {sums} FROM sync_runs"
-        f" WHERE status IN {FINISHED} GROUP BY workspace_id, sync_id, {shares['day']}"
-    )
-    op.execute(
+        f" WHERE {scope} AND status IN {FINISHED}"
+        f" GROUP BY workspace_id, sync_id, {shares['day']}",
         "INSERT INTO sync_states (workspace_id, sync_id, mean_duration_sum, mean_duration_count)"
-        " SELECT DISTINCT workspace_id, sync_id, 0, 0 FROM sync_runs"
-    )
-    for statement in _refresh_state(sql, "true"):
+        f" SELECT DISTINCT workspace_id, sync_id, 0, 0 FROM sync_runs WHERE {scope}",
+        *_refresh_state(sql, scope),
+    ]
+
+
+def _backfill(sql: Sql) -> None:
+    for statement in _rebuilt(sql, "true"):
         op.execute(statement)
+
+
+def _create_postgresql_rebuild() -> None:
+    """sync_rollups_rebuild(ws): the workspace's rollups made again from its runs, for a
+    bulk load that ran with the insert trigger disabled (insights.db.bulk_runs)."""
+    statements = [
+        "DELETE FROM sync_run_days WHERE workspace_id = ws",
+        "DELETE FROM sync_states WHERE workspace_id = ws",
+        *_rebuilt(Sql("postgresql"), "workspace_id = ws"),
+    ]
+    body = "".join(f"    {statement};\n" for statement in statements)
+    op.execute(
+        "CREATE FUNCTION sync_rollups_rebuild(ws uuid) RETURNS void LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}END\n$$"
+    )
 
 
 def _state_table() -> None:
@@ -362,6 +382,7 @@ def upgrade() -> None:
         _create_sqlite_triggers()
     else:
         _create_postgresql_triggers()
+        _create_postgresql_rebuild()
 
 
 def downgrade() -> None:
@@ -372,5 +393,6 @@ def downgrade() -> None:
         for event in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER sync_rollups_{event} ON sync_runs")
             op.execute(f"DROP FUNCTION sync_rollups_{event}()")
+        op.execute("DROP FUNCTION sync_rollups_rebuild(uuid)")
     op.drop_table("sync_states")
     op.drop_table("sync_run_days")
