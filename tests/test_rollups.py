@@ -19,31 +19,22 @@ from typing import Any
 
 import pytest
 from sqlalchemy import (
-    BigInteger,
-    DateTime,
-    String,
-    Uuid,
-    column,
     delete,
     insert,
     select,
-    table,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import bulk_runs, insert_rows, make_engine, migrate
 from insights.models import (
     Base,
-    Destination,
-    Model,
-    Source,
     Sync,
     SyncRun,
     SyncRunDay,
     SyncState,
 )
 from insights.reports.sync_health import sync_health
-from tests.support import oracle
+from tests.support import old_schema, oracle
 from tests.support.databases import Database, new_pg_database
 from tests.support.factories import make_sync, make_workspace
 from tests.support.oracle import Run
@@ -53,14 +44,6 @@ BASE = datetime(2024, 5, 20, tzinfo=UTC)  # a midnight: runs land on it and arou
 BIG = 2**63 - 1
 FINISHED = ("completed", "failed")
 Day = tuple[uuid.UUID, int]
-WORKSPACE_0005 = (
-    ("id", Uuid()),
-    ("name", String()),
-    ("timezone", String()),
-    ("next_member_id", BigInteger()),
-    ("created_at", DateTime()),
-    ("updated_at", DateTime()),
-)
 
 
 def _random_run(rng: random.Random, sync_id: uuid.UUID) -> dict[str, Any]:
@@ -323,35 +306,6 @@ def test_writers_of_one_sync_racing_leave_the_rollups_a_sequential_run_would(
     _assert_rollups_match(db.session, workspace_id)
 
 
-def _stored_sync(session: Session, workspace_id: uuid.UUID) -> uuid.UUID:
-    """A sync and what it refers to, inserted as plain rows: the ORM's write hooks need
-    tables of later revisions."""
-    ids = {name: uuid.uuid4() for name in ("source", "model", "destination", "sync")}
-    rows: list[tuple[Any, uuid.UUID, dict[str, Any]]] = [
-        (Source, ids["source"], {"name": "W", "status": "connected", "source_type": "pg"}),
-        (Model, ids["model"], {"name": "M", "status": "active", "source_id": ids["source"]}),
-        (
-            Destination,
-            ids["destination"],
-            {"name": "D", "status": "connected", "destination_type": "salesforce"},
-        ),
-        (
-            Sync,
-            ids["sync"],
-            {
-                "name": "S",
-                "status": "active",
-                "kind": "model",
-                "model_id": ids["model"],
-                "destination_id": ids["destination"],
-            },
-        ),
-    ]
-    for model, row_id, fields in rows:
-        session.execute(insert(model).values(workspace_id=workspace_id, id=row_id, **fields))
-    return ids["sync"]
-
-
 def _stored_run(workspace_id: uuid.UUID, run: dict[str, Any]) -> dict[str, Any]:
     """A run row as revision 0005 stores it (no ORM defaults: the table, not the model)."""
     when = {"created_at": BASE, "updated_at": BASE}
@@ -375,17 +329,8 @@ def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) 
     try:
         rng = random.Random(13_3)
         with Session(engine) as session, session.begin():
-            workspace_id = uuid.uuid4()
-            # The workspaces table as it was at 0005 (the model's has later columns).
-            workspaces = table("workspaces", *(column(name, kind) for name, kind in WORKSPACE_0005))
-            naive = BASE.replace(tzinfo=None)
-            when = {"created_at": naive, "updated_at": naive}
-            session.execute(
-                insert(workspaces).values(
-                    id=workspace_id, name="w", timezone="UTC", next_member_id=0, **when
-                )
-            )
-            syncs = [_stored_sync(session, workspace_id) for _ in range(3)]
+            workspace_id = old_schema.workspace(session)
+            syncs = [old_schema.sync(session, workspace_id) for _ in range(3)]
             session.execute(
                 insert(tables["sync_runs"]),
                 [

@@ -10,19 +10,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from insights.db import make_engine, migrate
 from insights.models import LoaderRun, SyncRun
+from tests.support import old_schema
 from tests.support.databases import Database, new_pg_database
 from tests.support.factories import (
     make_loader,
     make_loader_run,
     make_sync,
     make_sync_run,
-    make_workspace,
 )
 
 T0 = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)
@@ -70,14 +70,24 @@ def test_migration_0005_repairs_runs_a_race_left_broken(database_at_0004: str) -
     engine = make_engine(database_at_0004)
     try:
         with Session(engine) as session, session.begin():
-            workspace_id = make_workspace(session).id
-            sync_id = make_sync(session, workspace_id).id
-            loader_id = make_loader(session, workspace_id).id
-            for make, parent in ((make_sync_run, sync_id), (make_loader_run, loader_id)):
+            workspace_id = old_schema.workspace(session)
+            parents = (
+                (SyncRun, "sync_id", old_schema.sync(session, workspace_id)),
+                (LoaderRun, "loader_id", old_schema.loader(session, workspace_id)),
+            )
+            for model, column, parent in parents:
                 for status, completed_at, error in broken:
-                    run = make(session, workspace_id, parent, started_at=T0, error=error)
-                    run.status, run.completed_at, run.updated_at = status, completed_at, later
-            session.flush()
+                    times = {"started_at": T0, "completed_at": completed_at, "updated_at": later}
+                    run = {"status": status, "error": error, "trigger": "schedule", **times}
+                    session.execute(
+                        insert(model).values(
+                            workspace_id=workspace_id,
+                            id=uuid.uuid4(),
+                            created_at=T0,
+                            **run,
+                            **{column: parent},
+                        )
+                    )
         migrate(database_at_0004)
         with Session(engine) as session:
             for table in (SyncRun, LoaderRun):
