@@ -61,6 +61,17 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
+def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
+    """A database of this test's own, with no schema yet (the shared one stays at head),
+    for tests of migrations."""
+    if db.kind == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    with new_pg_database(f"insights_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
+        yield url
+
+
+@pytest.fixture
 def workspace_id(db: Database) -> uuid.UUID:
     """A fresh workspace in UTC, created straight in the database."""
     with db.session() as session, session.begin():

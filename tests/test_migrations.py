@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -27,7 +24,7 @@ from sqlalchemy.sql import table as sql_table
 
 from insights.db import make_engine, migrate
 from insights.models import Base, MemberKey, Workspace
-from tests.support.databases import Database, new_pg_database
+from tests.support.databases import Database
 
 
 def test_migrated_schema_matches_the_models(db: Database) -> None:
@@ -45,16 +42,6 @@ def test_every_workspace_table_leads_its_primary_key_with_workspace_id(db: Datab
         assert primary_key[0] == "workspace_id", table.name
         for foreign_key in inspector.get_foreign_keys(table.name):
             assert "workspace_id" in foreign_key["constrained_columns"], table.name
-
-
-@pytest.fixture
-def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, with no schema yet (the shared one stays at head)."""
-    if db.kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrations.db'}"
-        return
-    with new_pg_database(f"insights_migrations_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
-        yield url
 
 
 def test_member_keys_survive_the_change_of_their_primary_key(empty_database: str) -> None:

@@ -6,15 +6,13 @@ would; and migration 0006 backfills runs stored before it."""
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,7 +33,7 @@ from insights.models import (
 )
 from insights.reports.sync_health import sync_health
 from tests.support import old_schema, oracle
-from tests.support.databases import Database, new_pg_database
+from tests.support.databases import Database
 from tests.support.factories import make_sync, make_workspace
 from tests.support.oracle import Run
 
@@ -311,15 +309,6 @@ def _stored_run(workspace_id: uuid.UUID, run: dict[str, Any]) -> dict[str, Any]:
     when = {"created_at": BASE, "updated_at": BASE}
     counts = {"rows_processed": 0, "rows_failed": 0}
     return {"workspace_id": workspace_id, "trigger": "schedule", **when, **counts, **run}
-
-
-@pytest.fixture
-def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
-    if db.kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'rollups.db'}"
-        return
-    with new_pg_database(f"insights_rollups_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
-        yield url
 
 
 def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) -> None:
