@@ -6,16 +6,27 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.api import Api
+from insights.app import create_app
+from tests.support.api import Api, make_settings
 from tests.support.dashboard import Seeded, bearer, fields, page, seed_workspace
 from tests.support.databases import Database
 
 SCORE_PARTS = ("success", "error_trend", "latency", "freshness")
+
+
+@pytest.fixture
+def client(db: Database) -> Iterator[TestClient]:
+    """The app with its report cache off: these tests compare a page with its JSON twin at
+    one moment, and a cached JSON answer may be up to INSIGHTS_REPORT_CACHE_SECONDS behind
+    the clock (scores move with it), while the page computes afresh."""
+    with TestClient(create_app(make_settings(db, report_cache_seconds=0))) as test_client:
+        yield test_client
 
 
 @pytest.fixture
