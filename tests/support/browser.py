@@ -121,6 +121,9 @@ def running_service(url: str) -> Iterator[Service]:
         rate_limit_per_minute=0,
         rate_limit_per_second=0,
         alert_worker=False,  # nothing leaves this machine: the seeded channels are not called
+        # The tests compare pages with their JSON twins: a cached answer may trail the clock
+        # (scores move with it) by up to the cache's age, while a page computes afresh.
+        report_cache_seconds=0,
     )
     config = uvicorn.Config(
         create_app(settings), host="127.0.0.1", port=0, ws="none", log_level="warning"
