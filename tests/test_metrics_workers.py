@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,16 +15,10 @@ import pytest
 
 from tests.support.cli import INSIGHTS
 from tests.support.metrics import parse, total
+from tests.support.processes import free_port
 
 STARTUP_SECONDS = 150
 MAX_REQUESTS = 400
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _get(url: str) -> httpx2.Response:
@@ -67,7 +60,7 @@ def _counting_pids(directory: Path) -> set[str]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
+    port = free_port()
     env = {
         k: v
         for k, v in os.environ.items()
