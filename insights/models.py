@@ -286,7 +286,12 @@ class SyncRunDay(Base):
     deleted keeps a row of zeros."""
 
     __tablename__ = "sync_run_days"  # day: days since 1970-01-01 of started_at (UTC)
-    __table_args__ = (_ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),)
+    # On SQLite the table is its key's B-tree (WITHOUT ROWID, migration 0009): a window
+    # reads each sync's days as one stretch of it, sums beside the key.
+    __table_args__ = (
+        _ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),
+        {"sqlite_with_rowid": False},
+    )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -57,10 +57,11 @@ def _half_up_units(numerator: Number, denominator: Number, places: int) -> int:
 
 
 def round_half_up(numerator: Number, denominator: Number, places: int) -> float | None:
-    """The exact quotient rounded half-up to `places` decimals; None when dividing by 0."""
+    """The exact quotient rounded half-up to `places` decimals; None when dividing by 0.
+    (int / int is correctly rounded: the float nearest the decimal, as float(Decimal).)"""
     if denominator == 0:
         return None
-    return float(Decimal(_half_up_units(numerator, denominator, places)).scaleb(-places))
+    return _half_up_units(numerator, denominator, places) / 10**places
 
 
 def round_half_up_int(numerator: Number, denominator: Number) -> int | None:

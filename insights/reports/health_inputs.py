@@ -5,10 +5,9 @@ row (sync_states, kept by the run table's triggers)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, and_
@@ -23,8 +22,7 @@ LATENCY_HISTORY_DAYS = 30  # migration 0006 (MEAN_DAYS) keeps the mean over thes
 FINISHED = ("completed", "failed")
 
 
-@dataclass(frozen=True)
-class ScoreCounts:
+class ScoreCounts(NamedTuple):
     """The 7-day counts of finished runs (finished by now)."""
 
     finished: int = 0

@@ -1,15 +1,16 @@
 """Per-sync sums of finished runs over windows, read from the daily rollups (sync_run_days)
 plus the runs of one partial day at each edge, so a window costs O(syncs x days), not
-O(runs), and stays exact: an edge at `start` is the runs in [start, the next midnight),
-then whole days after it come from the rollups."""
+O(runs), and stays exact: a window from `start` is the whole days after start's day from
+the rollups, plus the runs in [start, the next midnight); or, when start is in the first
+half of its day, the whole days from start's day on, less the runs in [that midnight,
+start). Either way at most half a day of runs is read."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -40,9 +41,9 @@ SHIFT = literal_column(str(HALF_BITS), Integer)
 SUMMED = ("completed", "failed", "duration_sum", "rows_high", "rows_low")
 
 
-@dataclass(frozen=True)
-class RunTotals:
-    """Finished runs (completed + failed) and the sums over the completed ones."""
+class RunTotals(NamedTuple):
+    """Finished runs (completed + failed) and the sums over the completed ones. A named
+    tuple: a sync-health answer makes several per sync."""
 
     completed: int = 0
     failed: int = 0
@@ -53,12 +54,20 @@ class RunTotals:
     def finished(self) -> int:
         return self.completed + self.failed
 
-    def __add__(self, other: RunTotals) -> RunTotals:
+    def plus(self, other: RunTotals) -> RunTotals:
         return RunTotals(
             self.completed + other.completed,
             self.failed + other.failed,
             self.duration_sum + other.duration_sum,
             self.rows_synced + other.rows_synced,
+        )
+
+    def minus(self, other: RunTotals) -> RunTotals:
+        return RunTotals(
+            self.completed - other.completed,
+            self.failed - other.failed,
+            self.duration_sum - other.duration_sum,
+            self.rows_synced - other.rows_synced,
         )
 
 
@@ -82,37 +91,44 @@ def totals_since(
 ) -> dict[SyncKey, list[RunTotals]]:
     """Per sync: for each of `starts`, the finished runs started at or after it (no upper
     bound, as the contract's windows). Syncs with no such run are absent."""
-    days = sorted({day_of(start) for start in starts})
-    # The whole days after each start day: disjoint segments summed once each, then added
-    # up from the latest back (the days after an earlier start include a later one's).
-    segments = [
-        _rollup_sums(session, workspace_id, low, high, sync_ids)
-        for low, high in zip(days, [*days[1:], None], strict=True)
-    ]
-    after: dict[int, dict[SyncKey, RunTotals]] = {}
-    running: dict[SyncKey, RunTotals] = {}
-    for day, segment in reversed(list(zip(days, segments, strict=True))):
-        running = _merged(running, segment)
-        after[day] = running
-    edges = {start: _edge_sums(session, workspace_id, start, sync_ids) for start in set(starts)}
-    synced = set(running).union(*edges.values())
-    zero = RunTotals()
-    return {
-        sync_id: [
-            after[day_of(start)].get(sync_id, zero) + edges[start].get(sync_id, zero)
-            for start in starts
-        ]
-        for sync_id in synced
+    edges = {start: _Edge.of(start) for start in set(starts)}
+    after = {
+        day: _rollup_sums(session, workspace_id, day, sync_ids)
+        for day in {edge.after_day for edge in edges.values()}
     }
+    runs = {
+        start: _run_sums(session, workspace_id, edge.low, edge.high, sync_ids)
+        for start, edge in edges.items()
+    }
+    zero = RunTotals()
+    totals = {}
+    for sync_id in set().union(*after.values(), *runs.values()):
+        sums = []
+        for start in starts:
+            edge = edges[start]
+            whole = after[edge.after_day].get(sync_id, zero)
+            part = runs[start].get(sync_id, zero)
+            sums.append(whole.minus(part) if edge.subtracted else whole.plus(part))
+        totals[sync_id] = sums
+    return totals
 
 
-def _merged(
-    first: dict[SyncKey, RunTotals], second: dict[SyncKey, RunTotals]
-) -> dict[SyncKey, RunTotals]:
-    merged = dict(first)
-    for sync_id, totals in second.items():
-        merged[sync_id] = merged[sync_id] + totals if sync_id in merged else totals
-    return merged
+class _Edge(NamedTuple):
+    """How a window from a start is read: the rollups of the days after `after_day`, and
+    the runs started in [low, high) added, or `subtracted` from the whole first day."""
+
+    after_day: int
+    low: datetime
+    high: datetime
+    subtracted: bool
+
+    @classmethod
+    def of(cls, start: datetime) -> _Edge:
+        day = day_of(start)
+        midnight = EPOCH + day * DAY
+        if start - midnight < DAY / 2:
+            return cls(day - 1, midnight, start, True)
+        return cls(day, start, midnight + DAY, False)
 
 
 def failed_after(
@@ -132,33 +148,32 @@ def failed_after(
     query = _per_sync(
         session, workspace_id, sync_ids, [func.count().label("failed")], scanned, SyncRun
     )
-    return {row[0]: int(row.failed) for row in session.execute(query) if row.failed}
+    return {row[0]: int(row[1]) for row in session.connection().execute(query) if row[1]}
 
 
 def _rollup_sums(
-    session: Session,
-    workspace_id: uuid.UUID,
-    after: int,
-    through: int | None,
-    sync_ids: list[uuid.UUID] | None,
+    session: Session, workspace_id: uuid.UUID, after: int, sync_ids: list[uuid.UUID] | None
 ) -> dict[SyncKey, RunTotals]:
-    """Per sync: the rollups of the days after `after`, up to and including `through`."""
+    """Per sync: the rollups of the days after `after`."""
     columns = [func.sum(getattr(SyncRunDay, name)) for name in SUMMED]
-    scanned = [
+    scanned = (
         SyncRunDay.workspace_id == Sync.workspace_id,
         SyncRunDay.sync_id == Sync.id,
         SyncRunDay.day > after,
-    ]
-    if through is not None:
-        scanned.append(SyncRunDay.day <= through)
-    query = _per_sync(session, workspace_id, sync_ids, columns, tuple(scanned), SyncRunDay)
-    return {row[0]: _totals(row) for row in session.execute(query) if row[1] is not None}
+    )
+    query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRunDay)
+    rows = session.connection().execute(query)
+    return {row[0]: _totals(row[1:]) for row in rows if row[1] is not None}
 
 
-def _edge_sums(
-    session: Session, workspace_id: uuid.UUID, start: datetime, sync_ids: list[uuid.UUID] | None
+def _run_sums(
+    session: Session,
+    workspace_id: uuid.UUID,
+    low: datetime,
+    high: datetime,
+    sync_ids: list[uuid.UUID] | None,
 ) -> dict[SyncKey, RunTotals]:
-    """Per sync: the finished runs in [start, the midnight after start's day)."""
+    """Per sync: the finished runs started in [low, high)."""
     completed = SyncRun.status == "completed"
     counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
@@ -176,12 +191,13 @@ def _edge_sums(
     scanned = (
         SyncRun.workspace_id == Sync.workspace_id,
         SyncRun.sync_id == Sync.id,
-        SyncRun.started_at >= start,
-        SyncRun.started_at < EPOCH + (day_of(start) + 1) * DAY,
+        SyncRun.started_at >= low,
+        SyncRun.started_at < high,
         SyncRun.status.in_(FINISHED),
     )
     query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRun)
-    return {row[0]: _totals(row) for row in session.execute(query) if row[1] or row[2]}
+    rows = session.connection().execute(query)
+    return {row[0]: _totals(row[1:]) for row in rows if row[1] or row[2]}
 
 
 def _added(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
@@ -213,8 +229,13 @@ def _per_sync(
     return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))
 
 
-def _totals(row: Any) -> RunTotals:
-    """A per-sync row (id, then the SUMMED columns) as totals. PostgreSQL sums bigints into
-    Decimal (whole here), SQLite into int; null for no rows."""
-    completed, failed, duration_sum, rows_high, rows_low = (int(value or 0) for value in row[1:])
-    return RunTotals(completed, failed, duration_sum, (rows_high << HALF_BITS) + rows_low)
+def _totals(sums: Sequence[Any]) -> RunTotals:
+    """The SUMMED columns of a per-sync row as totals. PostgreSQL sums bigints into Decimal
+    (whole here), SQLite into int; null for no rows."""
+    completed, failed, duration_sum, rows_high, rows_low = sums
+    return RunTotals(
+        int(completed or 0),
+        int(failed or 0),
+        int(duration_sum or 0),
+        (int(rows_high or 0) << HALF_BITS) + int(rows_low or 0),
+    )

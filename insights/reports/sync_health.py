@@ -6,9 +6,8 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,14 +113,13 @@ class SyncHealthResponse(ResponseModel):
     syncs: list[SyncHealthEntry]
 
 
-@dataclass(frozen=True)
-class _WindowStats:
+class _WindowStats(NamedTuple):
     total_runs: int = 0
     failed_runs: int = 0
     rows_synced: int = 0
     duration_sum: int = 0
     durations: int = 0
-    score: ScoreCounts = field(default_factory=ScoreCounts)
+    score: ScoreCounts = ScoreCounts()
 
 
 def sync_health(
@@ -154,8 +152,7 @@ def sync_health_and_failing(
     return report, failing
 
 
-@dataclass(frozen=True)
-class SyncHealthRow:
+class SyncHealthRow(NamedTuple):
     """One sync's health: its row (with the score's probes), entry and score inputs."""
 
     row: Any
@@ -175,7 +172,7 @@ def health_rows(
     zone = workspace_zone(session, workspace_id)
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
     found = []
-    for row in by_name(session.execute(_syncs_query(workspace_id, sync_ids))):
+    for row in by_name(session.connection().execute(_syncs_query(workspace_id, sync_ids))):
         window = stats.get(row.key, _WindowStats())
         inputs = health_inputs(row, window.score, zone, now)
         found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
