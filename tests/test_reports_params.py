@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -125,6 +126,21 @@ def test_round_half_up_works_on_the_exact_value(
     numerator: int | Decimal, denominator: int, places: int, expected: float
 ) -> None:
     assert round_half_up(numerator, denominator, places) == expected
+
+
+def test_a_rounded_value_is_the_float_nearest_its_decimal() -> None:
+    # The rounded decimal is turned into a float by an int division: the nearest float to
+    # the decimal, the one its text parses to, for every size of value.
+    rng = random.Random(13)
+    for _ in range(20_000):
+        numerator = rng.randrange(-(10 ** rng.randrange(1, 18)), 10 ** rng.randrange(1, 18))
+        denominator = rng.randrange(1, 10 ** rng.randrange(1, 12))
+        places = rng.randrange(0, 4)
+        rounded = round_half_up(numerator, denominator, places)
+        with localcontext(prec=80):  # exact enough: no quotient here is near 80 digits
+            exact = Decimal(numerator) / Decimal(denominator)
+            expected = exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        assert rounded == float(str(expected)), (numerator, denominator, places)
 
 
 def test_rounding_with_a_zero_denominator_is_none() -> None:

@@ -45,9 +45,12 @@ def _half_up_units(numerator: Number, denominator: Number, places: int) -> int:
 
     Integer arithmetic on the exact ratio, so 0.125 really is a half and rounds up to 0.13
     (a float would hold 0.12499...). Plain ints, not Fraction: this runs per row."""
-    top, top_den = numerator.as_integer_ratio()
-    bottom, bottom_den = denominator.as_integer_ratio()
-    top, bottom = top * bottom_den * 10**places, bottom * top_den
+    if type(numerator) is int and type(denominator) is int:  # the common case, per row
+        top, bottom = numerator * 10**places, denominator
+    else:
+        top, top_den = numerator.as_integer_ratio()
+        bottom, bottom_den = denominator.as_integer_ratio()
+        top, bottom = top * bottom_den * 10**places, bottom * top_den
     if bottom < 0:
         top, bottom = -top, -bottom
     units, rest = divmod(abs(top), bottom)
@@ -61,7 +64,8 @@ def round_half_up(numerator: Number, denominator: Number, places: int) -> float 
     (int / int is correctly rounded: the float nearest the decimal, as float(Decimal).)"""
     if denominator == 0:
         return None
-    return _half_up_units(numerator, denominator, places) / 10**places
+    scale: int = 10**places
+    return _half_up_units(numerator, denominator, places) / scale
 
 
 def round_half_up_int(numerator: Number, denominator: Number) -> int | None:

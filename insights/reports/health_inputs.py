@@ -16,6 +16,7 @@ from insights.models import Sync, SyncState
 from insights.reports.health_score import HealthInputs
 from insights.reports.run_totals import RunTotals
 from insights.reports.schedules import intervals
+from insights.reports.sql import duration_seconds
 
 SCORE_DAYS = 7
 LATENCY_HISTORY_DAYS = 30  # migration 0006 (MEAN_DAYS) keeps the mean over these
@@ -49,8 +50,10 @@ def score_probe_columns() -> tuple[Any, ...]:
     and the freshness target."""
     return (
         SyncState.last_finished_status.label("score_latest_finished"),
-        SyncState.latest_completed_started,
-        SyncState.latest_completed_at,
+        # In SQL: no timestamp to parse per sync for it.
+        duration_seconds(SyncState.latest_completed_started, SyncState.latest_completed_at).label(
+            "latest_duration_seconds"
+        ),
         SyncState.last_success_at,
         SyncState.mean_duration_sum,
         SyncState.mean_duration_count,
@@ -66,18 +69,18 @@ def with_state(query: Select[Any]) -> Select[Any]:
     )
 
 
-def health_inputs(row: Any, counts: ScoreCounts, zone: ZoneInfo, now: datetime) -> HealthInputs:
-    """The score's facts of one sync from its probe row (score_probe_columns)."""
+def health_inputs(
+    row: Any, counts: ScoreCounts, interval: int | None, now: datetime
+) -> HealthInputs:
+    """The score's facts of one sync from its probe row (score_probe_columns) and its
+    expected interval (expected_interval)."""
     mean = None
     if row.mean_duration_count:  # none without a state row, or no run in those 30 days
         mean = Fraction(row.mean_duration_sum, row.mean_duration_count)
-    latest_duration = None
-    if row.latest_completed_started is not None:
-        span = row.latest_completed_at - row.latest_completed_started
-        latest_duration = int(span.total_seconds())
     since_success = None
     if row.last_success_at is not None:
         since_success = int((now - row.last_success_at).total_seconds())
+    latest = row.latest_duration_seconds
     return HealthInputs(
         finished_runs_7d=counts.finished,
         completed_runs_7d=counts.completed,
@@ -86,11 +89,9 @@ def health_inputs(row: Any, counts: ScoreCounts, zone: ZoneInfo, now: datetime) 
         else row.score_latest_finished == "completed",
         failed_old=counts.failed_old,
         failed_new=counts.failed_new,
-        latest_duration_seconds=latest_duration,
+        latest_duration_seconds=None if latest is None else int(latest),
         mean_duration_seconds=mean,
-        expected_interval_seconds=expected_interval(
-            row.schedule, row.sla_freshness_minutes, zone, now
-        ),
+        expected_interval_seconds=interval,
         seconds_since_last_success=since_success,
     )
 

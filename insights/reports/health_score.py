@@ -62,7 +62,10 @@ def health(inputs: HealthInputs, sync_status: str) -> Health:
 
 
 def band(score: int) -> str:
-    return next(name for floor, name in BANDS if score >= floor)
+    for floor, name in BANDS:
+        if score >= floor:
+            return name
+    raise ValueError(f"a health score is 0 to 100, not {score}")
 
 
 # A part as numerator and positive denominator: plain ints, exact, and several times

@@ -24,6 +24,7 @@ from insights.reports.common import (
 from insights.reports.health_inputs import (
     SCORE_DAYS,
     ScoreCounts,
+    expected_interval,
     health_inputs,
     score_counts,
     score_probe_columns,
@@ -172,9 +173,15 @@ def health_rows(
     zone = workspace_zone(session, workspace_id)
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
     found = []
+    # Syncs share a few schedules and targets: each interval is worked out once.
+    intervals: dict[tuple[str | None, int | None], int | None] = {}
+    no_runs = _WindowStats()
     for row in by_name(session.connection().execute(_syncs_query(workspace_id, sync_ids))):
-        window = stats.get(row.key, _WindowStats())
-        inputs = health_inputs(row, window.score, zone, now)
+        window = stats.get(row.key, no_runs)
+        target = (row.schedule, row.sla_freshness_minutes)
+        if target not in intervals:
+            intervals[target] = expected_interval(*target, zone, now)
+        inputs = health_inputs(row, window.score, intervals[target], now)
         found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
     return found
 

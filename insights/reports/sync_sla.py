@@ -224,9 +224,7 @@ def _freshness(
 
 
 def _latest_duration(row: Any) -> int:
-    if row.latest_completed_started is None:
-        return 0
-    return _seconds(row.latest_completed_at - row.latest_completed_started)
+    return 0 if row.latest_duration_seconds is None else int(row.latest_duration_seconds)
 
 
 def _seconds(span: timedelta) -> int:
