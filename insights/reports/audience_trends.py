@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from insights.models import Audience, AudienceEvaluation
@@ -20,6 +20,7 @@ from insights.reports.common import (
     workspace_zone,
 )
 from insights.reports.params import selected
+from insights.reports.sql import epoch_seconds
 from insights.schemas.base import ResponseModel, example
 
 DEFAULT_DAYS = 30  # the window when the request names none
@@ -73,14 +74,25 @@ def audience_trends(
     """Size history of the given audiences (in that order), or of all of them by name."""
     zone = workspace_zone(session, workspace_id)
     audiences = selected(
-        session, workspace_id, Audience, audience_ids, latest_size_probe().label("current_size")
+        session,
+        workspace_id,
+        Audience,
+        audience_ids,
+        latest_size_probe().label("current_size"),
+        audience_key.label("key"),
     )
     ids = None if audience_ids is None else [row.id for row in audiences]
     start = window_start(resolve_now(now), days)
     points = _daily_points(session, workspace_id, ids, start, zone)
-    return AudienceTrendsResponse(
-        audiences=[_trend(row, points.get(row.id, [])) for row in audiences]
+    # Plain values, validated once as a whole (in pydantic's core, not a model per point).
+    return AudienceTrendsResponse.model_validate(
+        {"audiences": [_trend(row, points.get(row.key, [])) for row in audiences]}
     )
+
+
+# An audience as the driver hands its id over (SQLite: 32 hex digits; PostgreSQL: a UUID),
+# so no UUID is built per evaluation: matched with the same column of the audience rows.
+audience_key = type_coerce(Audience.id, String)
 
 
 def _daily_points(
@@ -89,11 +101,16 @@ def _daily_points(
     audience_ids: list[uuid.UUID] | None,
     start: dt.datetime,
     zone: ZoneInfo,
-) -> dict[uuid.UUID, list[DataPoint]]:
-    """Per audience, the size of each local date's latest evaluation in the window."""
+) -> dict[Any, list[tuple[dt.date, int]]]:
+    """Per audience (by its key), the size of each local date's latest evaluation in the
+    window, by date."""
     evaluation = AudienceEvaluation
     query = (
-        select(evaluation.audience_id, evaluation.evaluated_at, evaluation.size)
+        select(
+            type_coerce(evaluation.audience_id, String),
+            epoch_seconds(evaluation.evaluated_at),  # whole seconds, as stored
+            evaluation.size,
+        )
         .where(evaluation.workspace_id == workspace_id, evaluation.evaluated_at >= start)
         # Ascending, so the last one seen for a date is its latest; evaluations of the same
         # second are ordered by their microsecond created_at, then id.
@@ -101,24 +118,21 @@ def _daily_points(
     )
     if audience_ids is not None:
         query = query.where(evaluation.audience_id.in_(audience_ids))
-    by_date: dict[uuid.UUID, dict[dt.date, int]] = defaultdict(dict)
+    by_date: dict[Any, dict[dt.date, int]] = defaultdict(dict)
     # Core rows straight from the connection: the ORM layer adds a third per row here.
-    for audience_id, evaluated_at, size in session.connection().execute(query):
-        by_date[audience_id][evaluated_at.astimezone(zone).date()] = size
+    for key, seconds, size in session.connection().execute(query):
+        by_date[key][dt.datetime.fromtimestamp(seconds, zone).date()] = size
+    return {key: sorted(sizes.items()) for key, sizes in by_date.items()}
+
+
+def _trend(row: Any, points: list[tuple[dt.date, int]]) -> dict[str, Any]:
+    change = points[-1][1] - points[0][1] if points else None
+    percent = None if change is None else round_half_up(change * 100, points[0][1], 2)
     return {
-        audience_id: [DataPoint(date=day, size=size) for day, size in sorted(sizes.items())]
-        for audience_id, sizes in by_date.items()
+        "audience_id": row.id,
+        "audience_name": row.name,
+        "data_points": [{"date": day, "size": size} for day, size in points],
+        "current_size": row.current_size,
+        "change_absolute": change,
+        "change_percent": percent,
     }
-
-
-def _trend(row: Any, points: list[DataPoint]) -> AudienceTrend:
-    change = points[-1].size - points[0].size if points else None
-    percent = None if change is None else round_half_up(change * 100, points[0].size, 2)
-    return AudienceTrend(
-        audience_id=row.id,
-        audience_name=row.name,
-        data_points=points,
-        current_size=row.current_size,
-        change_absolute=change,
-        change_percent=percent,
-    )
