@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
+from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -172,7 +173,7 @@ def health_rows(
     """The health of the syncs (those of `sync_ids`, else all), by name then ID."""
     zone = workspace_zone(session, workspace_id)
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
-    found = []
+    rows, entries, all_inputs = [], [], []
     # Syncs share a few schedules and targets: each interval is worked out once.
     intervals: dict[tuple[str | None, int | None], int | None] = {}
     no_runs = _WindowStats()
@@ -182,8 +183,15 @@ def health_rows(
         if target not in intervals:
             intervals[target] = expected_interval(*target, zone, now)
         inputs = health_inputs(row, window.score, intervals[target], now)
-        found.append(SyncHealthRow(row, _entry(row, window, inputs), inputs))
-    return found
+        rows.append(row)
+        entries.append(_entry(row, window, inputs))
+        all_inputs.append(inputs)
+    # Validated as one list, in pydantic's core, rather than a model built per sync.
+    validated = _ENTRIES.validate_python(entries)
+    return [SyncHealthRow(*found) for found in zip(rows, validated, all_inputs, strict=True)]
+
+
+_ENTRIES = TypeAdapter(list[SyncHealthEntry])
 
 
 def score_moment(now: datetime | None) -> datetime:
@@ -197,9 +205,10 @@ def status_counts(statuses: Iterable[str]) -> HealthStatuses:
     return HealthStatuses(**{status: counted[status] for status in STATUSES})
 
 
-def _entry(row: Any, stats: _WindowStats, inputs: HealthInputs) -> SyncHealthEntry:
+def _entry(row: Any, stats: _WindowStats, inputs: HealthInputs) -> dict[str, Any]:
+    """The fields of one sync's SyncHealthEntry."""
     score = health(inputs, row.status)
-    return SyncHealthEntry(
+    return dict(
         sync_id=row.id,
         sync_name=row.name,
         status=row.status,
