@@ -20,6 +20,7 @@ from sqlalchemy import (
     delete,
     insert,
     select,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -331,6 +332,42 @@ def test_the_migration_backfills_the_runs_stored_before_it(empty_database: str) 
         _assert_rollups_match(lambda: Session(engine), workspace_id)
         with Session(engine) as session, session.begin():
             session.execute(delete(SyncRun).where(SyncRun.workspace_id == workspace_id))
+        _assert_rollups_match(lambda: Session(engine), workspace_id)
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_keeps_the_day_rollups_clustered_by_their_key(empty_database: str) -> None:
+    """Migration 0009 makes sync_run_days a WITHOUT ROWID table on SQLite and back, with its
+    rows, and the rollup triggers (dropped around the rebuild) still keep it."""
+    if not empty_database.startswith("sqlite"):
+        pytest.skip("PostgreSQL has no such kind of table: 0009 changes nothing there")
+    migrate(empty_database)
+    engine = make_engine(empty_database)
+    try:
+        rng = random.Random(13_5)
+        with Session(engine) as session, session.begin():
+            workspace_id = make_workspace(session).id
+            syncs = [make_sync(session, workspace_id).id for _ in range(3)]
+            for _ in range(60):
+                session.add(
+                    SyncRun(workspace_id=workspace_id, **_random_run(rng, rng.choice(syncs)))
+                )
+        for revision, clustered in (("0008", False), ("head", True)):
+            migrate(empty_database, revision, down=revision != "head")
+            with engine.connect() as connection:
+                schema = connection.scalar(
+                    text("SELECT sql FROM sqlite_master WHERE name = 'sync_run_days'")
+                )
+                triggers = connection.scalar(
+                    text("SELECT count(*) FROM sqlite_master WHERE name LIKE 'sync_rollups_%'")
+                )
+            assert ("WITHOUT ROWID" in schema) is clustered
+            assert triggers == 3
+            _assert_rollups_match(lambda: Session(engine), workspace_id)
+        with Session(engine) as session, session.begin():
+            session.add(SyncRun(workspace_id=workspace_id, **_random_run(rng, syncs[0])))
+            session.execute(delete(SyncRun).where(SyncRun.sync_id == syncs[1]))
         _assert_rollups_match(lambda: Session(engine), workspace_id)
     finally:
         engine.dispose()
