@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ScalarSelect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.models import Audience, Destination, Sync, SyncRun
+from insights.models import Audience, Destination, Sync, SyncState
 from insights.reports.common import by_name, latest_size_probe
+from insights.reports.health_inputs import with_state
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
@@ -123,32 +124,12 @@ def _unactivated(row: Any) -> UnactivatedAudience:
     return UnactivatedAudience(audience_id=row.id, audience_name=row.name, estimated_size=size)
 
 
-def _last_completed_at() -> ScalarSelect[Any]:
-    """The latest completed_at of the sync's completed runs, correlated to `Sync`.
-
-    Ordered by completed_at itself, not started_at: a run that started earlier can finish
-    later. The null check keeps PostgreSQL, which sorts nulls first, from returning one.
-    It is one index probe only with an index on sync_runs (workspace_id, sync_id,
-    completed_at); without one, every run of the sync is read."""
-    return (
-        select(SyncRun.completed_at)
-        .where(
-            SyncRun.workspace_id == Sync.workspace_id,
-            SyncRun.sync_id == Sync.id,
-            SyncRun.status == "completed",
-            SyncRun.completed_at.is_not(None),
-        )
-        .order_by(SyncRun.completed_at.desc())
-        .limit(1)
-        .correlate(Sync)
-        .scalar_subquery()
-    )
-
-
 def _pairs(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, dict[uuid.UUID, _Pair]]:
     """destination id -> audience id -> the pair's best status and latest sync time."""
-    query = select(
-        Sync.destination_id, Sync.audience_id, Sync.status, _last_completed_at().label("last")
+    # The latest completed_at of a sync's completed runs is its state row's last success
+    # (kept by the run table's triggers): one row per sync, not a probe of its runs.
+    query = with_state(
+        select(Sync.destination_id, Sync.audience_id, Sync.status, SyncState.last_success_at)
     ).where(Sync.workspace_id == workspace_id, Sync.kind == "audience")
     pairs: dict[uuid.UUID, dict[uuid.UUID, _Pair]] = defaultdict(dict)
     for destination_id, audience_id, status, last in session.execute(query):
