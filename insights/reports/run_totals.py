@@ -13,12 +13,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Integer,
     Select,
     String,
     and_,
     case,
+    cast,
     func,
     literal_column,
     select,
@@ -155,7 +157,7 @@ def _rollup_sums(
     session: Session, workspace_id: uuid.UUID, after: int, sync_ids: list[uuid.UUID] | None
 ) -> dict[SyncKey, RunTotals]:
     """Per sync: the rollups of the days after `after`."""
-    columns = [func.sum(getattr(SyncRunDay, name)) for name in SUMMED]
+    columns = [_whole(func.sum(getattr(SyncRunDay, name))) for name in SUMMED]
     scanned = (
         SyncRunDay.workspace_id == Sync.workspace_id,
         SyncRunDay.sync_id == Sync.id,
@@ -177,16 +179,15 @@ def _run_sums(
     completed = SyncRun.status == "completed"
     counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
+    rows_high = _added(count.op(">>")(SHIFT) for count in counts)
+    rows_low = _added(count.op("&")(LOW_MASK) for count in counts)
     columns = [
         func.count(case((completed, 1))).label("completed"),
         func.count(case((SyncRun.status == "failed", 1))).label("failed"),
-        func.sum(case((completed, duration), else_=0)).label("duration_sum"),
-        func.sum(
-            case((completed, _added(count.op(">>")(SHIFT) for count in counts)), else_=0)
-        ).label("rows_high"),
-        func.sum(
-            case((completed, _added(count.op("&")(LOW_MASK) for count in counts)), else_=0)
-        ).label("rows_low"),
+        *(
+            _whole(func.sum(case((completed, term), else_=0)))
+            for term in (duration, rows_high, rows_low)
+        ),
     ]
     scanned = (
         SyncRun.workspace_id == Sync.workspace_id,
@@ -198,6 +199,13 @@ def _run_sums(
     query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRun)
     rows = session.connection().execute(query)
     return {row[0]: _totals(row[1:]) for row in rows if row[1] or row[2]}
+
+
+def _whole(total: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A sum as a bigint: PostgreSQL sums bigints into numeric, which the driver hands over
+    as a Decimal per value. These sums are far inside a bigint: counts, seconds, and row
+    counts in 32-bit halves."""
+    return cast(total, BigInteger)
 
 
 def _added(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
@@ -230,12 +238,11 @@ def _per_sync(
 
 
 def _totals(sums: Sequence[Any]) -> RunTotals:
-    """The SUMMED columns of a per-sync row as totals. PostgreSQL sums bigints into Decimal
-    (whole here), SQLite into int; null for no rows."""
+    """The SUMMED columns of a per-sync row as totals; null for no rows."""
     completed, failed, duration_sum, rows_high, rows_low = sums
     return RunTotals(
-        int(completed or 0),
-        int(failed or 0),
-        int(duration_sum or 0),
-        (int(rows_high or 0) << HALF_BITS) + int(rows_low or 0),
+        completed or 0,
+        failed or 0,
+        duration_sum or 0,
+        ((rows_high or 0) << HALF_BITS) + (rows_low or 0),
     )
