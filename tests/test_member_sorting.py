@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 import random
 
+import numpy as np
 import pytest
 
 from insights.members import sorting
-from insights.members.sorting import needs_json_escape, sorted_unique_json, sorted_unique_table
+from insights.members.sorting import (
+    kept_rows,
+    key_table,
+    needs_json_escape,
+    sorted_unique,
+    sorted_unique_json,
+)
 
 ALPHABET = ["a", "b", "Z", "0", " ", "é", "ß", "键", "🙂", "ключ", "\u0301", "\x7f"]
 
@@ -44,8 +51,12 @@ def test_keys_are_sorted_across_several_numpy_steps(monkeypatch: pytest.MonkeyPa
 
 
 def _sorted_table(blocks: list[list[str]]) -> list[str]:
-    table = sorted_unique_table(["\n".join(keys).encode() for keys in blocks])
+    table = key_table(["\n".join(keys).encode() for keys in blocks])
     assert table is not None
+    return _keys(sorted_unique(table))
+
+
+def _keys(table: np.ndarray) -> list[str]:
     return [row.tobytes().rstrip(b"\x00").decode() for row in table]
 
 
@@ -69,8 +80,18 @@ def test_an_upload_too_wide_for_the_table_is_left_to_the_database(
 ) -> None:
     monkeypatch.setattr(sorting, "MAX_UPLOAD_TABLE_BYTES", 1000)
     blocks = [b"a" * 256 + b"\nb", b"c\nd"]  # 4 keys of up to 256 bytes: 1,024 bytes
-    assert sorted_unique_table(blocks) is None
+    assert key_table(blocks) is None
     assert blocks == [b"a" * 256 + b"\nb", b"c\nd"]  # kept for the database
+
+
+def test_a_table_keeps_its_keys_in_order_until_sorted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sorting, "STEP_ROWS", 3)
+    table = key_table([b"b\nab\nb", "é\ncc\na".encode()])
+    assert table is not None
+    assert _keys(table) == ["b", "ab", "b", "é", "cc", "a"]
+    kept = kept_rows(table, np.array([True, False, True, True, False, True]))
+    assert _keys(kept) == ["b", "b", "é", "a"]
+    assert _keys(sorted_unique(kept)) == ["a", "b", "é"]
 
 
 def test_a_run_too_wide_for_the_table_is_left_to_the_database() -> None:

@@ -38,12 +38,11 @@ def sorted_unique_json(data: bytes) -> tuple[NDArray[np.uint8], int] | None:
     return _json_array(_drop_repeats(ordered))
 
 
-def sorted_unique_table(blocks: list[bytes]) -> NDArray[np.uint8] | None:
-    """The distinct keys of `blocks` (each newline-separated, none empty, no final newline),
-    sorted by their UTF-8 bytes, one row a key padded with zero bytes; None when the table
-    would take more than MAX_UPLOAD_TABLE_BYTES. `blocks` is emptied as the table fills, so
-    each block's memory goes once it is copied. Sorted and deduplicated in place: the table
-    is the only copy of the keys."""
+def key_table(blocks: list[bytes]) -> NDArray[np.uint8] | None:
+    """The keys of `blocks` (each newline-separated, none empty, no final newline) in their
+    order, repeats included, one row a key padded with zero bytes; None (and `blocks` left
+    as they were) when the table would take more than MAX_UPLOAD_TABLE_BYTES. `blocks` is
+    emptied as the table fills, so each block's memory goes once it is copied."""
     rows, width = _table_shape(blocks)
     if width == 0 or rows * width > MAX_UPLOAD_TABLE_BYTES:
         return None
@@ -52,8 +51,32 @@ def sorted_unique_table(blocks: list[bytes]) -> NDArray[np.uint8] | None:
     blocks.reverse()
     while blocks:
         row += _fill_rows(table[row:], np.frombuffer(blocks.pop() + b"\n", dtype=np.uint8))
-    table.view(f"S{width}").ravel().sort()
-    return _drop_repeats_in_place(table)
+    return table
+
+
+def sorted_unique(table: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """The distinct rows of a key table sorted by their bytes (code point order), sorted
+    and moved to its front in place: the table is the only copy of the keys."""
+    if not len(table):
+        return table
+    table.view(f"S{table.shape[1]}").ravel().sort()
+    keep = np.ones(len(table), dtype=bool)
+    for first in range(1, len(table), STEP_ROWS):
+        part = slice(first, first + STEP_ROWS)
+        previous = slice(first - 1, first - 1 + STEP_ROWS)
+        keep[part] = np.any(table[part] != table[previous][: len(keep[part])], axis=1)
+    return kept_rows(table, keep)
+
+
+def kept_rows(table: NDArray[np.uint8], keep: NDArray[np.bool_]) -> NDArray[np.uint8]:
+    """The rows `keep` selects, moved to the table's front in place (a row only ever moves
+    towards the front, over rows already read), a step at a time."""
+    kept = 0
+    for first in range(0, len(table), STEP_ROWS):
+        chosen = table[first : first + STEP_ROWS][keep[first : first + STEP_ROWS]]
+        table[kept : kept + len(chosen)] = chosen
+        kept += len(chosen)
+    return table[:kept]
 
 
 def _table_shape(blocks: list[bytes]) -> tuple[int, int]:
@@ -82,24 +105,6 @@ def _fill_rows(table: NDArray[np.uint8], buf: NDArray[np.uint8]) -> int:
         part = buf[starts[first] : ends[last - 1]]
         table[first:last][columns < lengths[first:last, None]] = part[part != NEWLINE]
     return len(ends)
-
-
-def _drop_repeats_in_place(table: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """The rows of a sorted table without repeats, moved to its front, a step at a time (a
-    kept row only ever moves down, over rows already compared)."""
-    kept = 0
-    previous: NDArray[np.uint8] | None = None
-    for first in range(0, len(table), STEP_ROWS):
-        part = table[first : first + STEP_ROWS]
-        keep = np.ones(len(part), dtype=bool)
-        keep[1:] = np.any(part[1:] != part[:-1], axis=1)
-        if previous is not None:
-            keep[0] = bool(np.any(part[0] != previous))
-        previous = part[-1].copy()
-        chosen = part[keep]
-        table[kept : kept + len(chosen)] = chosen
-        kept += len(chosen)
-    return table[:kept]
 
 
 def _key_table(buf: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
