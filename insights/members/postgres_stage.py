@@ -1,5 +1,6 @@
-"""Encoding keys on PostgreSQL: sorted in numpy and copied into a temporary stage without a
-lock, then looked up in one join under the member lock; new keys go in by COPY."""
+"""Encoding keys on PostgreSQL: copied from a numpy table into a temporary stage without a
+lock, looked up in one join under the member lock; new keys are sorted in numpy and go into
+the dictionary by COPY."""
 
 from __future__ import annotations
 
