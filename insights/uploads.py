@@ -34,16 +34,18 @@ def record_member_upload(
     """Records the keys of `blocks` (newline-separated, members.KeySpool.blocks) as the
     audience's full membership, exactly like an evaluation with `members`.
 
-    The keys are staged first (PostgreSQL copies them into a temporary table; SQLite, whose
-    writers are serialised anyway, encodes them as they come); then the member lock and the
-    audience's row are taken, the time is checked against the latest list, and the list is
-    encoded and stored. The heap freed by a large list goes back to the system after it."""
+    The keys are staged first (PostgreSQL sorts them and copies them into a temporary table;
+    SQLite, whose writers are serialised anyway, encodes them as they come); then the member
+    lock and the audience's row are taken, the time is checked against the latest list, and
+    the list is encoded and stored. The heap freed by a large list goes back to the system
+    after it."""
     keys = 0
     try:
         with members.MemberEncoder(session, workspace_id) as encoder:
             for block in blocks:
                 encoder.add_text(block)
                 keys += block.count(b"\n") + 1 if block else 0  # whole lines, no final newline
+            encoder.prepare()
             evaluations.lock_member_list(session, workspace_id, audience_id)
             evaluations.check_newer(session, workspace_id, audience_id, evaluated_at)
             bitmap = encoder.finish()

@@ -141,10 +141,12 @@ def test_runs_encoded_in_the_background_see_each_other(
 def test_new_keys_get_ids_in_key_order(
     db: Database, workspace_id: uuid.UUID, monkeypatch: pytest.MonkeyPatch, sorter: str
 ) -> None:
-    """Keys are sorted by code point before they get IDs, by numpy or (keys needing a JSON
-    escape, or too wide for numpy's table) by SQLite, and PostgreSQL in its "C" order."""
+    """Keys are sorted by code point before they get IDs: by numpy, or by the database (on
+    SQLite keys needing a JSON escape, on both keys too wide for numpy's table), whose order
+    on PostgreSQL is the "C" collation's."""
     if sorter == "database":
         monkeypatch.setattr(sorting, "MAX_TABLE_BYTES", 0)
+        monkeypatch.setattr(sorting, "MAX_UPLOAD_TABLE_BYTES", 0)
     keys = ["b", "é", "a", "Z", "🙂", "ab", "b", "键", "a b", "A"]
     escaped = ['q"uote', "back\\slash", "t\tab"]
     with db.session() as session, session.begin():

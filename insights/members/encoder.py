@@ -46,6 +46,12 @@ class MemberEncoder:
             self._stage = open_stage(self.session, self.workspace_id, self.create)
         return self._stage
 
+    def prepare(self) -> None:
+        """Does what needs every key but no lock (PostgreSQL sorts and stages them): call it
+        after the last key and before taking the member lock, which `finish` takes."""
+        if self._stage is not None:
+            self._stage.prepare()
+
     def finish(self) -> BitMap:
         """The IDs of every key added; unknown keys get new IDs (create) or are skipped."""
         if self._stage is None:

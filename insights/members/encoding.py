@@ -19,12 +19,15 @@ __all__ = ["KeyStage", "PostgresStage", "SqliteStage", "open_stage"]
 
 
 class KeyStage(Protocol):
-    """Keys awaiting encoding in the caller's transaction; `finish` returns the IDs of the
-    keys that were known and the [start, stop) ranges of IDs given to new ones; `close`
-    waits for any work in flight, so the caller may use (or roll back) its session again."""
+    """Keys awaiting encoding in the caller's transaction; `prepare` does what needs every
+    key but no lock (after the last `add`; PostgreSQL sorts and stages them); `finish`
+    returns the IDs of the keys that were known and the [start, stop) ranges of IDs given
+    to new ones; `close` waits for any work in flight, so the caller may use (or roll back)
+    its session again."""
 
     def add(self, keys: Sequence[str]) -> None: ...
     def add_text(self, block: bytes) -> None: ...  # UTF-8 keys separated by newlines
+    def prepare(self) -> None: ...
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]: ...
     def close(self) -> None: ...
 

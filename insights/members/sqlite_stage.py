@@ -53,6 +53,10 @@ class SqliteStage:
             if self.pending_keys >= self.RUN_KEYS:
                 self._start_run()
 
+    def prepare(self) -> None:
+        """Nothing to do before the lock: runs are encoded as they come, under SQLite's write
+        lock anyway."""
+
     def finish(self) -> tuple[NDArray[np.uint32], list[tuple[int, int]]]:
         try:
             self._start_run()
