@@ -29,6 +29,7 @@ from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
 from insights.web.report_cache import ReportCache
 from insights.web.state import AppState
+from insights.web.versions import version_reads
 from insights.web.warmup import warm_up
 
 API_DESCRIPTION = (
@@ -45,6 +46,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         limit_threads(state.capacity.threads)
+        await state.versions.open()
         if settings.warm_up:
             await run_blocking(warm_up, state, (compile_templates,))
         stop = asyncio.Event()
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is not None:
             await worker
         state.alert_queue.close()  # evaluates what the last writes left
+        await state.versions.close()
         if state.parallel_reads is not None:
             state.parallel_reads.dispose()
         state.engine.dispose()
@@ -135,5 +138,6 @@ def _build_state(settings: Settings) -> AppState:
         reports,
         keys,
         key_uses,
+        version_reads(settings.database_url),
         parallel,
     )

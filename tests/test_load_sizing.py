@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 
 import httpx2
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights import auth
@@ -25,10 +24,16 @@ from insights.web.state import AppState
 from tests.support import metrics
 from tests.support.api import Api
 from tests.support.databases import Database
-from tests.support.served import Served, in_parallel, served_app
+from tests.support.served import (
+    WAIT_SECONDS,
+    Served,
+    in_parallel,
+    served_app,
+    wait_for_a_connection_in_use,
+    writes_blocked,
+)
 
 PARALLEL = 48
-WAIT_SECONDS = 20
 
 
 def read_keys(db: Database, ws: Api, count: int) -> list[str]:
@@ -83,29 +88,6 @@ def test_a_request_that_waits_too_long_for_a_session_is_503_busy_with_retry_afte
         written = write.result(WAIT_SECONDS)
         assert written.status_code == 201, written.text
         assert ws.get("/sources").status_code == 200
-
-
-@contextmanager
-def writes_blocked(db: Database) -> Iterator[None]:
-    """Until the block ends, a write to the sources table waits: SQLite's write lock, or a
-    PostgreSQL lock on the table."""
-    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
-        connection.begin()  # SQLite: BEGIN IMMEDIATE, the write lock (insights.db)
-        if db.kind != "sqlite":
-            connection.execute(text("LOCK TABLE sources IN ACCESS EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            connection.rollback()
-
-
-def wait_for_a_connection_in_use(served: Served) -> None:
-    """Waits (bounded) until the served app has a request holding a pooled connection."""
-    state: AppState = served.app.state.insights
-    deadline = time.monotonic() + WAIT_SECONDS
-    while state.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline, "the write never took its connection"
-        time.sleep(0.01)
 
 
 def test_healthz_answers_while_every_thread_is_busy(db: Database) -> None:
