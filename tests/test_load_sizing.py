@@ -110,6 +110,8 @@ def test_the_warm_up_compiles_the_reports_and_leaves_no_workspace_behind(db: Dat
         compiled = state.engine._compiled_cache
         assert compiled is not None and len(compiled) >= 20, "the reports were not compiled"
         assert state.engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
+        if state.parallel_reads is not None:  # PostgreSQL's extra bitmap readers
+            assert state.parallel_reads._engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
         # FastAPI builds an included router's request handling lazily (a private field).
         routers = [r for r in served.app.router.routes if hasattr(r, "effective_candidates")]
         assert all(getattr(r, "_effective_candidates_version", 0) is not None for r in routers)

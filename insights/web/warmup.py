@@ -123,8 +123,11 @@ def build_routes(app: FastAPI) -> None:
 
 
 def _fill_pool(state: AppState) -> None:
-    """Opens the pool's standing connections (the overflow ones close when returned)."""
+    """Opens the pool's standing connections (the overflow ones close when returned) and
+    the extra bitmap readers'."""
     count = min(state.settings.db_pool_size, state.capacity.slots)
     connections = [state.engine.connect() for _ in range(count)]
     for connection in connections:
         connection.close()
+    if state.parallel_reads is not None:  # the first overlap would open them otherwise
+        state.parallel_reads.open_connections()
