@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import threading
 import uuid
+from collections.abc import Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import uvloop
 
@@ -15,6 +18,8 @@ from insights import workspaces
 from insights.models import Source
 from insights.web.versions import VersionReads, version_reads
 from tests.support.databases import Database
+
+Result = TypeVar("Result")
 
 
 def _workspace(db: Database) -> uuid.UUID:
@@ -28,6 +33,13 @@ def _write(db: Database, workspace_id: uuid.UUID) -> None:
         session.add(
             Source(workspace_id=workspace_id, name="W", source_type="snowflake", status="active")
         )
+
+
+def _run(scenario: Callable[[], Coroutine[Any, Any, Result]]) -> Result:
+    """`scenario()` run on a uvloop (as uvicorn serves) on a thread of its own: the test
+    process's main thread may have a loop running already (Playwright's, for instance)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: uvloop.run(scenario())).result()
 
 
 async def _opened(url: str) -> VersionReads:
@@ -50,7 +62,7 @@ def test_the_next_read_sees_a_write_committed_just_before(db: Database) -> None:
         finally:
             await reads.close()
 
-    first, *after = uvloop.run(scenario())  # the loop uvicorn serves on
+    first, *after = _run(scenario)
     assert first is not None
     assert after == [first + 1, first + 2, first + 3]
 
@@ -69,7 +81,7 @@ def test_many_reads_at_once_each_get_their_workspaces_version(db: Database) -> N
         finally:
             await reads.close()
 
-    answers, base = uvloop.run(scenario())
+    answers, base = _run(scenario)
     assert base is not None
     assert answers == [base, base + 2, 0] * 20  # a workspace never written reads as 0
 
@@ -84,7 +96,7 @@ def test_a_reader_that_is_not_open_answers_none(db: Database) -> None:
         await reads.close()
         return before, await reads.read(workspace_id)
 
-    assert uvloop.run(scenario()) == (None, None)
+    assert _run(scenario) == (None, None)
 
 
 def test_a_read_from_another_loop_answers_none_or_the_version(db: Database) -> None:
@@ -104,7 +116,7 @@ def test_a_read_from_another_loop_answers_none_or_the_version(db: Database) -> N
     async def elsewhere() -> int | None:
         return await opened[0].read(workspace_id)
 
-    uvloop.run(open_it())
+    _run(open_it)
     assert answers == ([0] if db.kind == "sqlite" else [None])
 
 
@@ -121,4 +133,4 @@ def test_an_unreachable_database_answers_none(db: Database) -> None:
         finally:
             await reads.close()
 
-    assert uvloop.run(scenario()) is None
+    assert _run(scenario) is None
