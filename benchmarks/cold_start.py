@@ -7,7 +7,9 @@ For each round, endpoint (the overlap of two audiences, the summary) and INSIGHT
 (off, on), in that order, it starts a new `insights serve` process on the benchmark
 workspace (benchmarks.bench_workspace, or a kept database with --url), waits until it
 answers /healthz (uvicorn answers only once the lifespan's warm-up is done), then times the
-first request of the endpoint and --calls more. Before each process starts, the key's
+first request of the endpoint and --calls more, with the report cache and the member bitmap
+cache off (every request computes its answer from the database, the first like the warm
+ones: what is left is the process's coldness). Before each process starts, the key's
 last_used_at is set to now, so that no first request pays the key's once-a-minute write.
 Prints, per setting, the first requests' median and p95 over the rounds, the warm requests'
 median and p95, the first-to-warm ratio, and how long the process took to answer."""
@@ -79,7 +81,14 @@ def two_audiences(url: str, workspace_id: uuid.UUID) -> list[uuid.UUID]:
 def one_process(
     url: str, headers: dict[str, str], path: str, warm_up: bool, calls: int, into: Samples
 ) -> None:
-    setting = {"INSIGHTS_WARM_UP": "true" if warm_up else "false"}
+    # Without the caches of data (answers, member bitmaps): a fresh process cannot have the
+    # data cached, and warm requests answered from it would be no reference for a first one
+    # that reads it. What is left to compare is what a process's coldness itself costs.
+    setting = {
+        "INSIGHTS_WARM_UP": "true" if warm_up else "false",
+        "INSIGHTS_REPORT_CACHE_SECONDS": "0",
+        "INSIGHTS_BITMAP_CACHE_BYTES": "0",
+    }
     started = time.perf_counter()
     with (
         service(url, 1, setting) as base,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -29,7 +30,8 @@ from insights.web.metrics import RequestMetrics
 from insights.web.openapi import describe_api, operation_id
 from insights.web.report_cache import ReportCache
 from insights.web.state import AppState
-from insights.web.warmup import warm_up
+from insights.web.versions import version_reads
+from insights.web.warmup import build_routes, warm_up
 
 API_DESCRIPTION = (
     "SignalSmith Insights: sync health, audience trends, activation coverage, audience "
@@ -43,10 +45,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     state = _build_state(settings)
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(served: FastAPI) -> AsyncIterator[None]:
         limit_threads(state.capacity.threads)
+        await state.versions.open()
         if settings.warm_up:
-            await run_blocking(warm_up, state, (compile_templates,))
+            await run_blocking(warm_up, state, (compile_templates, partial(build_routes, served)))
         stop = asyncio.Event()
         worker = None
         if settings.alert_worker:
@@ -63,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if worker is not None:
             await worker
         state.alert_queue.close()  # evaluates what the last writes left
+        await state.versions.close()
         if state.parallel_reads is not None:
             state.parallel_reads.dispose()
         state.engine.dispose()
@@ -135,5 +139,6 @@ def _build_state(settings: Settings) -> AppState:
         reports,
         keys,
         key_uses,
+        version_reads(settings.database_url),
         parallel,
     )

@@ -42,6 +42,9 @@ return false
 
 
 class RateLimiter(Protocol):
+    # True when a check goes over the network (Redis): call it from a worker thread.
+    remote: bool
+
     def check(self, workspace_id: uuid.UUID) -> int | None:
         """None when the request is admitted (and counted), else seconds to wait."""
 
@@ -52,6 +55,8 @@ def _wait(seconds: float) -> int:
 
 class LocalRateLimiter:
     """Sliding windows in this process: right for a single process only."""
+
+    remote = False
 
     def __init__(self, per_minute: int, per_second: int) -> None:
         self.per_minute = per_minute
@@ -79,6 +84,8 @@ class RedisRateLimiter:
     """Sliding windows in Redis, shared by every process of the service. A limiter that is
     down must not take the service down with it: without Redis, requests are admitted."""
 
+    remote = True
+
     def __init__(self, url: str, per_minute: int, per_second: int) -> None:
         self.per_minute = per_minute
         self.per_second = per_second
@@ -97,6 +104,8 @@ class RedisRateLimiter:
 
 
 class NoRateLimiter:
+    remote = False
+
     def check(self, workspace_id: uuid.UUID) -> int | None:
         return None
 

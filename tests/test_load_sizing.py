@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from functools import partial
 
 import httpx2
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from insights import auth
@@ -25,10 +24,16 @@ from insights.web.state import AppState
 from tests.support import metrics
 from tests.support.api import Api
 from tests.support.databases import Database
-from tests.support.served import Served, in_parallel, served_app
+from tests.support.served import (
+    WAIT_SECONDS,
+    Served,
+    in_parallel,
+    served_app,
+    wait_for_a_connection_in_use,
+    writes_blocked,
+)
 
 PARALLEL = 48
-WAIT_SECONDS = 20
 
 
 def read_keys(db: Database, ws: Api, count: int) -> list[str]:
@@ -85,29 +90,6 @@ def test_a_request_that_waits_too_long_for_a_session_is_503_busy_with_retry_afte
         assert ws.get("/sources").status_code == 200
 
 
-@contextmanager
-def writes_blocked(db: Database) -> Iterator[None]:
-    """Until the block ends, a write to the sources table waits: SQLite's write lock, or a
-    PostgreSQL lock on the table."""
-    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
-        connection.begin()  # SQLite: BEGIN IMMEDIATE, the write lock (insights.db)
-        if db.kind != "sqlite":
-            connection.execute(text("LOCK TABLE sources IN ACCESS EXCLUSIVE MODE"))
-        try:
-            yield
-        finally:
-            connection.rollback()
-
-
-def wait_for_a_connection_in_use(served: Served) -> None:
-    """Waits (bounded) until the served app has a request holding a pooled connection."""
-    state: AppState = served.app.state.insights
-    deadline = time.monotonic() + WAIT_SECONDS
-    while state.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
-        assert time.monotonic() < deadline, "the write never took its connection"
-        time.sleep(0.01)
-
-
 def test_healthz_answers_while_every_thread_is_busy(db: Database) -> None:
     """Liveness runs on the event loop: with the only session slot and its thread held by
     a waiting write, /healthz still answers at once (readiness tells busy from down)."""
@@ -128,6 +110,11 @@ def test_the_warm_up_compiles_the_reports_and_leaves_no_workspace_behind(db: Dat
         compiled = state.engine._compiled_cache
         assert compiled is not None and len(compiled) >= 20, "the reports were not compiled"
         assert state.engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
+        if state.parallel_reads is not None:  # PostgreSQL's extra bitmap readers
+            assert state.parallel_reads._engine.pool.checkedin() >= 1  # type: ignore[attr-defined]
+        # FastAPI builds an included router's request handling lazily (a private field).
+        routers = [r for r in served.app.router.routes if hasattr(r, "effective_candidates")]
+        assert all(getattr(r, "_effective_candidates_version", 0) is not None for r in routers)
         ws = served.workspace(db)
         assert ws.get("/insights/summary").status_code == 200
     assert _workspaces(db) == before + 1  # the one this test made; none of the warm-up's

@@ -42,6 +42,12 @@ class ParallelReads:
         with self._autocommit.connect() as connection:
             return _fetch(connection.connection.driver_connection, workspace_id, audience_ids)
 
+    def open_connections(self) -> None:
+        """Opens the standing connections now (the warm-up), not on the first reads."""
+        opened = [self._engine.connect() for _ in range(self.connections)]
+        for connection in opened:
+            connection.close()
+
     def dispose(self) -> None:
         self._threads.shutdown(wait=True)
         self._engine.dispose()

@@ -17,14 +17,14 @@ from fastapi.routing import APIRoute
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from insights import alerts
+from insights import alerts, metrics
 from insights.auth import Principal
 from insights.concurrency import run_blocking
 from insights.db import transaction
 from insights.errors import BadRequest, ClientClosedRequest, Forbidden, RateLimited, Unauthorized
 from insights.pagination import MAX_PAGE, MAX_PAGE_SIZE, Page
 from insights.types import parse_uuid
-from insights.web.state import app_state
+from insights.web.state import AppState, app_state
 
 READ_METHODS = ("GET", "HEAD")
 
@@ -130,16 +130,22 @@ def check_access(request: Request, reader: Session | Connection, scope: str) -> 
     """The contract's checks in order, on `reader` (the request's session, or for a route
     that needs no session a bare connection, which costs less)."""
     principal, version = app_state(request).keys.check(reader, bearer_key(request))
+    access = _granted(request, principal, version, scope)
+    check_rate_limit(request, access.workspace_id)
+    # No existence check (the contract's 404) is needed here: the key was just read in this
+    # transaction and its row cascades with its workspace, so a granted workspace exists;
+    # every other workspace ID has had its 403 already. One query saved a call.
+    record_key_use(request, reader, principal)
+    return access
+
+
+def _granted(request: Request, principal: Principal, version: int, scope: str) -> Access:
+    """The checks after the key's (400, 403): the workspace of the path, the key's grant."""
     workspace_id = _workspace_in_path(request)
     if principal.workspace_id != workspace_id:
         raise Forbidden("This API key does not grant access to this workspace.")
     if not principal.allows(scope):
         raise Forbidden(f"This call needs an API key with the {scope} scope.")
-    check_rate_limit(request, workspace_id)
-    # No existence check (the contract's 404) is needed here: the key was just read in this
-    # transaction and its row cascades with its workspace, so a granted workspace exists;
-    # every other workspace ID has had its 403 already. One query saved a call.
-    record_key_use(request, reader, principal)
     return Access(principal, workspace_id, version)
 
 
@@ -179,11 +185,38 @@ def _check_access(request: Request, scope: str) -> Access:
 
 
 async def _read_access_alone(request: Request) -> Access:
-    """ReadAccess checked on one worker thread on a connection of its own (no ORM session:
-    half the cost of the check), for an async route that then needs no session (an answer
-    from the report cache). It holds a session slot while it has the connection."""
-    async with app_state(request).session_slots.held():
+    """ReadAccess for an async route that needs no session (an answer from the report
+    cache): on the event loop alone when it can be (below), else on one worker thread on a
+    connection of its own (no ORM session: half the cost of the check), holding a session
+    slot while it has the connection."""
+    state = app_state(request)
+    access = await _read_access_on_loop(request, state)
+    if access is not None:
+        return access
+    async with state.session_slots.held():
         return await run_blocking(_check_read_access, request)
+
+
+async def _read_access_on_loop(request: Request, state: AppState) -> Access | None:
+    """The read check of a key this process checked lately (insights.web.key_cache), when
+    the workspace's data version, read afresh on the loop (insights.web.versions), is still
+    the one it was checked at and the key's last use needs no stamp: no thread, no slot, no
+    pooled connection. None: check it the ordinary way (nothing was counted yet)."""
+    trusted = state.keys.trusted(bearer_key(request))
+    if trusted is None:
+        return None
+    principal, version = trusted
+    if await state.versions.read(principal.workspace_id) != version:
+        return None
+    if state.key_uses.due(principal):
+        return None
+    metrics.count_key_check(cached=True)
+    access = _granted(request, principal, version, "read")
+    if state.rate_limiter.remote:
+        await run_blocking(check_rate_limit, request, access.workspace_id)
+    else:
+        check_rate_limit(request, access.workspace_id)
+    return access
 
 
 def _check_read_access(request: Request) -> Access:

@@ -34,6 +34,19 @@ class KeyCache:
         self._checked: OrderedDict[str, _Checked] = OrderedDict()
         self._lock = threading.Lock()
 
+    def trusted(self, raw: str) -> tuple[Principal, int] | None:
+        """The principal of a key checked lately and the data version it was checked at,
+        without reading anything (401 for what cannot be a key); None: check it. Trust it
+        only while the workspace's version is still that one."""
+        if self.seconds <= 0:
+            return None
+        auth.check_key_format(raw)
+        with self._lock:
+            checked = self._checked.get(auth.hash_key(raw))
+        if checked is None or checked.until <= time.monotonic():
+            return None
+        return checked.principal, checked.version
+
     def check(self, session: Session | Connection, raw: str) -> tuple[Principal, int]:
         """The principal of an active key (else 401) and its workspace's data version."""
         if self.seconds <= 0:

@@ -47,6 +47,14 @@ class KeyUseRecorder:
         with self._lock:
             self._due[principal.key_id] = time.monotonic() + wait
 
+    def due(self, principal: Principal) -> bool:
+        """Whether the next request of the key may stamp it (it then takes the ordinary
+        path, with a connection); claims nothing."""
+        if not auth.needs_touch(principal):
+            return False
+        with self._lock:
+            return self._due.get(principal.key_id, 0.0) <= time.monotonic()
+
     def dispose(self) -> None:
         if self._no_wait is not None:
             self._no_wait.dispose()

@@ -17,6 +17,7 @@ from insights.web.capacity import Capacity, SessionSlots
 from insights.web.key_cache import KeyCache
 from insights.web.key_use import KeyUseRecorder
 from insights.web.report_cache import ReportCache
+from insights.web.versions import VersionReads
 
 
 @dataclass
@@ -25,7 +26,8 @@ class AppState:
     extra bitmap-read connections the sessions carry, the rate limiter, the member uploads'
     slots, the queue of alert evaluations that writes leave behind, the bound on requests
     holding a database session (insights.web.capacity), the caches of report answers and
-    of checked keys, and the stamping of keys' last use."""
+    of checked keys, the stamping of keys' last use, and the reads of workspaces' data
+    versions on the event loop."""
 
     settings: Settings
     engine: Engine
@@ -41,6 +43,7 @@ class AppState:
     reports: ReportCache
     keys: KeyCache
     key_uses: KeyUseRecorder
+    versions: VersionReads  # workspaces' data versions read on the event loop
     parallel_reads: ParallelReads | None = None
 
 

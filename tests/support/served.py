@@ -16,16 +16,19 @@ from typing import Any, TypeVar
 import httpx2
 import uvicorn
 from fastapi import FastAPI
+from sqlalchemy import text
 
 from insights import auth, workspaces
 from insights.app import create_app
 from insights.settings import Settings
+from insights.web.state import AppState
 from tests.support.api import Api, make_settings
 from tests.support.databases import Database
 
 Result = TypeVar("Result")
 START_SECONDS = 10
 REQUEST_SECONDS = 60
+WAIT_SECONDS = 20
 
 
 @contextmanager
@@ -124,3 +127,26 @@ def no_server_errors(responses: Sequence[httpx2.Response]) -> None:
 
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+@contextmanager
+def writes_blocked(db: Database) -> Iterator[None]:
+    """Until the block ends, a write to the sources table waits: SQLite's write lock, or a
+    PostgreSQL lock on the table."""
+    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as connection:
+        connection.begin()  # SQLite: BEGIN IMMEDIATE, the write lock (insights.db)
+        if db.kind != "sqlite":
+            connection.execute(text("LOCK TABLE sources IN ACCESS EXCLUSIVE MODE"))
+        try:
+            yield
+        finally:
+            connection.rollback()
+
+
+def wait_for_a_connection_in_use(served: Served) -> None:
+    """Waits (bounded) until the served app has a request holding a pooled connection."""
+    state: AppState = served.app.state.insights
+    deadline = time.monotonic() + WAIT_SECONDS
+    while state.engine.pool.checkedout() == 0:  # type: ignore[attr-defined]
+        assert time.monotonic() < deadline, "the write never took its connection"
+        time.sleep(0.01)
