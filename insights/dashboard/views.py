@@ -152,7 +152,7 @@ def audience_trends_page(
     velocity = audience_velocity(session, workspace_id, days=days, audience_ids=ids)
     charts = {
         trend.audience_id: line_chart(
-            [(point.date, point.size) for point in trend.data_points],
+            [(point["date"], point["size"]) for point in trend.data_points],
             f"Size of {trend.audience_name} over the last {days} days",
         )
         for trend in report.audiences

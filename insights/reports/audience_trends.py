@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import String, select, type_coerce
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from insights.models import Audience, AudienceEvaluation
 from insights.reports.common import (
@@ -26,7 +27,11 @@ from insights.schemas.base import ResponseModel, example
 DEFAULT_DAYS = 30  # the window when the request names none
 
 
-class DataPoint(ResponseModel):
+class DataPoint(TypedDict):
+    """A plain dict, not a model: an answer holds one per audience per date (180,000 for
+    2,000 audiences over 90 days), and pydantic builds a dict ten times faster than a
+    model instance. Its schema is the same."""
+
     date: dt.date
     size: int
 
@@ -112,9 +117,15 @@ def _daily_points(
             evaluation.size,
         )
         .where(evaluation.workspace_id == workspace_id, evaluation.evaluated_at >= start)
-        # Ascending, so the last one seen for a date is its latest; evaluations of the same
-        # second are ordered by their microsecond created_at, then id.
-        .order_by(evaluation.evaluated_at, evaluation.created_at, evaluation.id)
+        # Per audience (its index's order: only ties of one second need sorting), ascending,
+        # so the last one seen for a date is its latest; evaluations of the same second are
+        # ordered by their microsecond created_at, then id.
+        .order_by(
+            evaluation.audience_id,
+            evaluation.evaluated_at,
+            evaluation.created_at,
+            evaluation.id,
+        )
     )
     if audience_ids is not None:
         query = query.where(evaluation.audience_id.in_(audience_ids))
