@@ -1,6 +1,6 @@
 """Shared fixtures: every test that takes `db` runs once on SQLite and once on PostgreSQL.
 
-PostgreSQL gets one database per xdist worker, migrated once and truncated between tests;
+PostgreSQL gets one database per xdist worker, migrated once and emptied between tests;
 SQLite gets a copy of a migrated template file per test."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from insights.db import migrate
 from insights.models import Workspace
 from tests.support.api import Api, make_settings, new_workspace_api
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Service, running_service
-from tests.support.databases import Database, new_pg_database, open_database, truncate_all
+from tests.support.databases import Database, empty_tables, new_pg_database, open_database
 
 if TYPE_CHECKING:  # Playwright is imported only when a browser test runs
     from playwright.sync_api import Browser
@@ -55,7 +55,7 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         url = request.getfixturevalue("pg_url")
     database = open_database(request.param, url)
     if request.param == "postgresql":
-        truncate_all(database.engine)
+        empty_tables(database.engine)
     yield database
     database.engine.dispose()
 

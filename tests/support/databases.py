@@ -61,7 +61,13 @@ def new_pg_database(name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def truncate_all(engine: Engine) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+def empty_tables(engine: Engine) -> None:
+    """Deletes every row of every table of the models. DELETE, not TRUNCATE: on the few rows
+    a test leaves, TRUNCATE's new files for each table and index cost ~300 ms a test, DELETE a
+    few ms. In replica mode, neither the triggers (the rollups' on sync_runs) nor the foreign
+    keys' checks run (the test user is a superuser)."""
+    tables = reversed(Base.metadata.sorted_tables)
+    statements = "; ".join(f"DELETE FROM {table.name}" for table in tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql(statements)
