@@ -20,7 +20,13 @@ from insights.db import migrate
 from insights.models import Workspace
 from tests.support.api import Api, make_settings, new_workspace_api
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Service, running_service
-from tests.support.databases import Database, empty_tables, new_pg_database, open_database
+from tests.support.databases import (
+    Database,
+    empty_tables,
+    new_pg_database,
+    new_pg_schema,
+    open_database,
+)
 
 if TYPE_CHECKING:  # Playwright is imported only when a browser test runs
     from playwright.sync_api import Browser
@@ -62,12 +68,12 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, with no schema yet (the shared one stays at head),
-    for tests of migrations."""
+    """A database of this test's own, with no tables yet (the shared one stays at head), for
+    tests of migrations: a new SQLite file, or a new schema of the PostgreSQL test database."""
     if db.kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with new_pg_database(f"insights_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
+    with new_pg_schema(db) as url:
         yield url
 
 

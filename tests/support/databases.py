@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,21 @@ def new_pg_database(name: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def new_pg_schema(database: Database) -> Iterator[str]:
+    """The URL of a new, empty schema of this PostgreSQL database, which is the connections'
+    whole search path, dropped afterwards: far cheaper than a database of its own (whose DROP
+    DATABASE took seconds on a busy machine)."""
+    schema = f"empty_{uuid.uuid4().hex[:12]}"
+    with database.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{database.url}?options=-csearch_path%3D{schema}"
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
 
 
 def empty_tables(engine: Engine) -> None:
