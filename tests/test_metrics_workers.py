@@ -13,13 +13,14 @@ import pytest
 
 from tests.support.metrics import parse, total
 from tests.support.processes import server_process
+from tests.support.served import TLS
 
 MAX_REQUESTS = 400
 
 
 def _get(url: str) -> httpx2.Response:
     """A request on a connection of its own, so successive ones may reach either worker."""
-    return httpx2.get(url, headers={"Connection": "close"}, timeout=10)
+    return httpx2.get(url, headers={"Connection": "close"}, timeout=10, verify=TLS)
 
 
 def _children(pid: int) -> list[int]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx2
 
 from tests.support.cli import INSIGHTS, cli_env
+from tests.support.served import TLS
 
 STARTUP_SECONDS = 150
 POLL_SECONDS = 0.05
@@ -69,7 +70,7 @@ def _wait_until_ready(base: str, process: subprocess.Popen[bytes], log: Path) ->
     while time.monotonic() < deadline:
         assert process.poll() is None, f"the server exited:\n{log.read_text()}"
         try:
-            if httpx2.get(f"{base}/readyz", timeout=10).status_code == 200:
+            if httpx2.get(f"{base}/readyz", timeout=10, verify=TLS).status_code == 200:
                 return
         except httpx2.TransportError:
             pass
