@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 
 from benchmarks.bench_workspace import Shape
-from benchmarks.insights_bench import build, fresh_database, service_process
+from benchmarks.serving import build, fresh_database, service_process
 from insights import alerts, auth
 from insights.db import make_engine, make_sessionmakers, transaction
 from insights.models import Sync, utcnow

@@ -1,26 +1,35 @@
-"""The floor of an HTTP answer: a bare FastAPI app (no key check, no database, no
-middleware) that returns the same bytes the service returned, for the load sweep's ratios.
+"""The floor an Insights answer is measured against: a bare FastAPI app (no key check, no
+database, no middleware) that answers each path it was given with that path's fixed bytes
+(the service's own answers, saved by the benchmark), and /healthz.
 
-    INSIGHTS_BARE_BODY=<file> uvicorn benchmarks.bare_app:create_app --factory
+    INSIGHTS_BENCH_BODIES=<file> uvicorn benchmarks.bare_app:create_app --factory
 
-Every GET path answers the file's bytes as application/json."""
+The file maps each path (with its query) to the file of its body, as JSON;
+benchmarks.serving.bare_app writes it and serves the app."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 
-BODY_FILE = "INSIGHTS_BARE_BODY"
+BODIES = "INSIGHTS_BENCH_BODIES"
 
 
 def create_app() -> FastAPI:
-    body = Path(os.environ[BODY_FILE]).read_bytes()
+    manifest: dict[str, str] = json.loads(Path(os.environ[BODIES]).read_text())
+    bodies = {path: Path(file).read_bytes() for path, file in manifest.items()}
     app = FastAPI()
 
-    @app.get("/{path:path}")
-    def answer(path: str) -> Response:
-        return Response(body, media_type="application/json")
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        return Response(b'{"status":"ok"}', media_type="application/json")
+
+    @app.get("/api/{rest:path}")
+    async def answer(request: Request, rest: str) -> Response:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return Response(bodies[target], media_type="application/json")
 
     return app

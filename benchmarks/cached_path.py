@@ -1,6 +1,6 @@
 """The cached-hit path of one Insights request, in process: the service's ASGI app called
 directly (no sockets, no HTTP parsing), beside the bare FastAPI app of
-benchmarks.bare_paths_app answering the same path with the same bytes, in the same run.
+benchmarks.bare_app answering the same path with the same bytes, in the same run.
 
     python -m benchmarks.cached_path --db sqlite|postgresql|both [--url URL]
         [--requests 5000] [--concurrency 1,32] [--profile N] [--path summary]
@@ -25,15 +25,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
 import uvloop
 from starlette.types import ASGIApp, Message
 
-from benchmarks import bare_paths_app
+from benchmarks import bare_app
 from benchmarks.bench_workspace import Shape
-from benchmarks.insights_bench import build, existing_workspace, fresh_database, kept_database
+from benchmarks.serving import build, existing_workspace, fresh_database
 from insights.app import create_app
 from insights.settings import Settings
 
@@ -138,8 +139,8 @@ def _bare_app(scratch: Path, target: str, body: bytes) -> ASGIApp:
     (scratch / "body.json").write_bytes(body)
     manifest = scratch / "bodies.json"
     manifest.write_text(json.dumps({target: str(scratch / "body.json")}))
-    os.environ[bare_paths_app.BODIES] = str(manifest)
-    return bare_paths_app.create_app()
+    os.environ[bare_app.BODIES] = str(manifest)
+    return bare_app.create_app()
 
 
 async def _profile(
@@ -169,7 +170,7 @@ def main() -> None:
     if args.url:
         kinds = ("sqlite" if args.url.startswith("sqlite") else "postgresql",)
     for kind in kinds:
-        database = kept_database(args.url) if args.url else fresh_database(kind, prefix="cpath")
+        database = nullcontext(args.url) if args.url else fresh_database(kind, prefix="cpath")
         with database as url:
             if not args.url:
                 build(url, SMALL)

@@ -26,9 +26,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy import select, update
 
-from benchmarks.bench_workspace import Shape
-from benchmarks.insights_bench import build, existing_workspace, fresh_database, kept_database
-from benchmarks.load_sweep import service
+from benchmarks.serving import add_database_options, bench_database, insights_serve, kinds_of
 from insights.db import make_engine, make_sessionmakers, transaction
 from insights.models import ApiKey, Audience, utcnow
 
@@ -84,14 +82,14 @@ def one_process(
     # Without the caches of data (answers, member bitmaps): a fresh process cannot have the
     # data cached, and warm requests answered from it would be no reference for a first one
     # that reads it. What is left to compare is what a process's coldness itself costs.
-    setting = {
-        "INSIGHTS_WARM_UP": "true" if warm_up else "false",
-        "INSIGHTS_REPORT_CACHE_SECONDS": "0",
-        "INSIGHTS_BITMAP_CACHE_BYTES": "0",
+    settings = {
+        "warm_up": "true" if warm_up else "false",
+        "report_cache_seconds": "0",
+        "bitmap_cache_bytes": "0",
     }
     started = time.perf_counter()
     with (
-        service(url, 1, setting) as base,
+        insights_serve(url, **settings) as base,
         httpx.Client(base_url=base, headers=headers, timeout=120) as c,
     ):
         into.start.append((time.perf_counter() - started) * 1000)
@@ -100,14 +98,7 @@ def one_process(
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[tuple[str, bool], Samples]:
-    shape = Shape(syncs=args.syncs, runs=args.runs, audiences=args.audiences)
-    database = kept_database(args.url) if args.url else fresh_database(kind, False, "cold_start")
-    with database as url:
-        if args.url:
-            workspace_id, key = existing_workspace(url)
-        else:
-            print(f"{kind}: building {shape}", file=sys.stderr, flush=True)
-            workspace_id, key = build(url, shape)
+    with bench_database(kind, args, "cold_start") as (url, workspace_id, key):
         pair = ",".join(str(a) for a in two_audiences(url, workspace_id))
         prefix = f"/api/v1/workspaces/{workspace_id}/insights/"
         paths = {"overlap": f"{prefix}audience-overlap?audience_ids={pair}"}
@@ -142,18 +133,11 @@ def table(kind: str, results: dict[tuple[str, bool], Samples]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--db", choices=("sqlite", "postgresql", "both"), default="both")
+    add_database_options(parser, runs=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument("--runs", type=int, default=100_000)
-    parser.add_argument("--syncs", type=int, default=Shape.syncs)
-    parser.add_argument("--audiences", type=int, default=Shape.audiences)
-    parser.add_argument("--url", help="measure a kept database instead of building one")
     args = parser.parse_args()
-    kinds = ("sqlite", "postgresql") if args.db == "both" else (args.db,)
-    if args.url:
-        kinds = ("sqlite" if args.url.startswith("sqlite") else "postgresql",)
-    for kind in kinds:
+    for kind in kinds_of(args):
         print(table(kind, run(kind, args)), flush=True)
 
 

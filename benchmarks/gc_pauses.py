@@ -22,7 +22,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from benchmarks.insights_bench import existing_workspace
+from benchmarks.serving import existing_workspace
 from insights.app import create_app
 from insights.settings import Settings
 

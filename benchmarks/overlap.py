@@ -28,7 +28,7 @@ import numpy as np
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
-from benchmarks import insights_bench
+from benchmarks import serving
 from insights import members
 from insights.db import is_sqlite, make_engine, make_sessionmakers, migrate, transaction
 from insights.evaluations import record_member_evaluation
@@ -47,7 +47,7 @@ BATCH = 100_000
 @contextmanager
 def fresh_database(kind: str) -> Iterator[str]:
     """An empty database of this benchmark's own, removed afterwards."""
-    with insights_bench.fresh_database(kind, prefix="overlap_bench") as url:
+    with serving.fresh_database(kind, prefix="overlap_bench") as url:
         yield url
 
 

@@ -8,7 +8,7 @@ a PostgreSQL database `overlap_bench_*` on INSIGHTS_BENCH_PG_URL, dropped after)
 active audiences of --members random IDs out of a universe twice that size and 18 more of
 1/10 to all of that size (the audiences of benchmarks.overlap), directly through the library
 (`Bench.store_random`, no HTTP upload), and mints a read key. Then it starts the real service
-(uvicorn, one worker, 127.0.0.1, a free port, rate limits off; benchmarks.insights_bench's
+(uvicorn, one worker, 127.0.0.1, a free port, rate limits off; benchmarks.serving's
 harness) twice and times --calls sequential requests after --warmup ones on one keep-alive
 httpx client:
 
@@ -29,7 +29,6 @@ httpx client:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -57,20 +56,11 @@ TARGETS = {
 
 @contextmanager
 def service(url: str, cache_bytes: int | None) -> Iterator[str]:
-    """benchmarks.insights_bench.running_service, with the service's bitmap cache bound set
-    (it passes this process's environment on to uvicorn); None keeps the default."""
-    name = "INSIGHTS_BITMAP_CACHE_BYTES"
-    saved = os.environ.get(name)
-    if cache_bytes is not None:
-        os.environ[name] = str(cache_bytes)
-    try:
-        with running_service(url) as base:
-            yield base
-    finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
+    """benchmarks.insights_bench.running_service with the service's bitmap cache bound set
+    (None keeps the default)."""
+    settings = {} if cache_bytes is None else {"bitmap_cache_bytes": str(cache_bytes)}
+    with running_service(url, **settings) as base:
+        yield base
 
 
 def build(url: str, n: int, many: bool) -> tuple[uuid.UUID, str, list[uuid.UUID]]:

@@ -4,7 +4,7 @@ PostgreSQL, for ten minutes by default, with the rate limit off (`make soak`, no
     python -m benchmarks.soak [--seconds 600] [--clients 6] [--max-growth-mib 256]
 
 In a fresh PostgreSQL database it starts two processes of the real service (uvicorn, one
-worker each; benchmarks.insights_bench's harness) and a workspace with a sync, a loader and
+worker each; benchmarks.serving's service_process) and a workspace with a sync, a loader and
 one audience per client. Each client thread sends its requests to the two processes in
 turn: reads (summary, sync-health, sync-duration, the run and source lists, the audience's
 evaluations and the overlap of two audiences) and writes (sync and loader runs, an update
@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import numpy as np
 
-from benchmarks.insights_bench import fresh_database, service_process
 from benchmarks.overlap import load, rss_mib
+from benchmarks.serving import fresh_database, service_process
 from insights import auth, workspaces
 from insights.db import make_engine, make_sessionmakers, migrate, transaction
 

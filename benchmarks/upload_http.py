@@ -5,7 +5,7 @@ the service answers other requests meanwhile.
 
 In a fresh database per kind (benchmarks.overlap.fresh_database) it makes a workspace, an
 audience and a write key, starts the real service (uvicorn, one worker, 127.0.0.1, a free
-port, rate limits off; benchmarks.insights_bench's harness) and, from one httpx client,
+port, rate limits off; benchmarks.serving's service_process) and, from one httpx client,
 PUTs --keys new keys of 25 characters (`cust_<16 hex>_abc`, text/plain, generated as the
 body streams) to the audience's members, then the same keys again in another order (all
 known), then as NDJSON (all known). A thread reads the service process's resident memory
@@ -33,9 +33,9 @@ from dataclasses import dataclass
 import httpx
 import numpy as np
 
-from benchmarks.insights_bench import service_process
 from benchmarks.latency_probe import Latencies, LatencyProbe
 from benchmarks.overlap import Bench, body_chunks, fresh_database, load, rss_mib
+from benchmarks.serving import service_process
 from insights import auth
 from insights.db import migrate, transaction
 

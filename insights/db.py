@@ -10,7 +10,7 @@ from typing import Any, Literal, TypeVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Select, create_engine, event, insert, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool, QueuePool
@@ -62,10 +62,17 @@ def make_engine(
         _configure_sqlite(engine)
     else:
         # JIT compilation costs ~20 ms on the report aggregates and never pays back here.
-        connect_args = {"options": "-c jit=off", "connect_timeout": 5}
+        connect_args = {"options": pg_options(url, "-c jit=off"), "connect_timeout": 5}
         engine = create_engine(url, connect_args=connect_args, **pooling)
     _count_connections_in_use(engine, pool)
     return engine
+
+
+def pg_options(url: str, ours: str) -> str:
+    """Our PostgreSQL `options` after the URL's own (a search_path, say), which connect_args
+    would otherwise replace."""
+    given = make_url(url).query.get("options", ())
+    return " ".join([*([given] if isinstance(given, str) else given), ours])
 
 
 def _count_connections_in_use(engine: Engine, pool: str) -> None:
@@ -240,7 +247,7 @@ def make_probe_engine(url: str) -> Engine:
         engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": PROBE_SECONDS})
         _configure_sqlite(engine)
         return engine
-    options = f"-c statement_timeout={PROBE_SECONDS * 1000}"
+    options = pg_options(url, f"-c statement_timeout={PROBE_SECONDS * 1000}")
     return create_engine(
         url,
         poolclass=NullPool,

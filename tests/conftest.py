@@ -1,6 +1,6 @@
 """Shared fixtures: every test that takes `db` runs once on SQLite and once on PostgreSQL.
 
-PostgreSQL gets one database per xdist worker, migrated once and truncated between tests;
+PostgreSQL gets one database per xdist worker, migrated once and emptied between tests;
 SQLite gets a copy of a migrated template file per test."""
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ from insights.db import migrate
 from insights.models import Workspace
 from tests.support.api import Api, make_settings, new_workspace_api
 from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, Service, running_service
-from tests.support.databases import Database, new_pg_database, open_database, truncate_all
+from tests.support.databases import (
+    Database,
+    empty_tables,
+    new_pg_database,
+    new_pg_schema,
+    open_database,
+)
 
 if TYPE_CHECKING:  # Playwright is imported only when a browser test runs
     from playwright.sync_api import Browser
@@ -55,19 +61,19 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
         url = request.getfixturevalue("pg_url")
     database = open_database(request.param, url)
     if request.param == "postgresql":
-        truncate_all(database.engine)
+        empty_tables(database.engine)
     yield database
     database.engine.dispose()
 
 
 @pytest.fixture
 def empty_database(db: Database, tmp_path: Path) -> Iterator[str]:
-    """A database of this test's own, with no schema yet (the shared one stays at head),
-    for tests of migrations."""
+    """A database of this test's own, with no tables yet (the shared one stays at head), for
+    tests of migrations: a new SQLite file, or a new schema of the PostgreSQL test database."""
     if db.kind == "sqlite":
         yield f"sqlite:///{tmp_path / 'empty.db'}"
         return
-    with new_pg_database(f"insights_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
+    with new_pg_schema(db) as url:
         yield url
 
 

@@ -17,7 +17,7 @@ from tests.support.api import Api
 from tests.support.databases import Database
 from tests.support.metrics import parse, value
 from tests.support.processes import served_process
-from tests.support.served import in_parallel, no_server_errors, served_app
+from tests.support.served import TLS, in_parallel, no_server_errors, served_app
 
 HITS = "insights_report_cache_hits_total"
 
@@ -41,8 +41,8 @@ def test_a_write_and_a_revocation_through_one_process_show_at_once_in_another(
     with (
         served_process(db.url, tmp_path / "one.log", **settings) as one,
         served_process(db.url, tmp_path / "two.log", **settings) as two,
-        httpx2.Client(base_url=one, timeout=30) as first,
-        httpx2.Client(base_url=two, timeout=30) as second,
+        httpx2.Client(base_url=one, timeout=30, verify=TLS) as first,
+        httpx2.Client(base_url=two, timeout=30, verify=TLS) as second,
     ):
         writer, reader_side = Api(first, workspace_id, admin), Api(second, workspace_id, admin)
         reader = writer.new_key("read")

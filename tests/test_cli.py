@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, inspect, select, text
 
@@ -90,28 +87,11 @@ def test_key_for_an_unknown_workspace_or_scope_is_an_error(db: Database) -> None
         assert session.scalars(select(ApiKey)).all() == []
 
 
-@pytest.fixture
-def empty_url(db: Database, tmp_path: Path) -> Iterator[str]:
-    """An empty database of the same kind as `db`: a new SQLite file, or on PostgreSQL a new
-    schema that is the connection's whole search path (cheaper than CREATE DATABASE)."""
-    if db.kind == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"  # not the `db` fixture's insights.db
-        return
-    schema = f"cli_{uuid.uuid4().hex[:12]}"
-    with db.engine.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{db.url}?options=-csearch_path%3D{schema}"
-    finally:
-        with db.engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-
-
-def test_migrate_creates_the_schema_on_an_empty_database(empty_url: str) -> None:
-    engine = create_engine(empty_url)
+def test_migrate_creates_the_schema_on_an_empty_database(empty_database: str) -> None:
+    engine = create_engine(empty_database)
     try:
         assert inspect(engine).get_table_names() == []
-        result = run_cli(empty_url, "migrate")
+        result = run_cli(empty_database, "migrate")
         assert result.returncode == 0, result.stderr
         assert result.stdout == ""
         tables = set(inspect(engine).get_table_names())
@@ -123,4 +103,4 @@ def test_migrate_creates_the_schema_on_an_empty_database(empty_url: str) -> None
     finally:
         engine.dispose()
     # Running it again on an up-to-date database changes nothing and succeeds.
-    assert run_cli(empty_url, "migrate").returncode == 0
+    assert run_cli(empty_database, "migrate").returncode == 0

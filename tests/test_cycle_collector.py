@@ -13,7 +13,7 @@ from tests.support.databases import Database
 
 
 def test_a_started_app_freezes_its_startup_objects_until_it_stops(db: Database) -> None:
-    with TestClient(create_app(make_settings(db))) as client:
+    with TestClient(create_app(make_settings(db, gc_freeze=True))) as client:
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() > 10_000
     assert gc.get_freeze_count() == 0

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from insights.db import pg_options
 from insights.models import Workspace
 from tests.support.databases import Database
 
@@ -39,3 +40,9 @@ def test_postgresql_read_sessions_open_no_transaction(db: Database) -> None:
         first = session.execute(text("SELECT now()")).scalar_one()
         time.sleep(0.01)
         assert session.execute(text("SELECT now()")).scalar_one() == first
+
+
+def test_options_in_a_postgresql_url_are_kept_beside_the_services_own() -> None:
+    url = "postgresql+psycopg://u@h/db?options=-csearch_path%3Dtenant"
+    assert pg_options(url, "-c jit=off") == "-csearch_path=tenant -c jit=off"
+    assert pg_options("postgresql+psycopg://u@h/db", "-c jit=off") == "-c jit=off"

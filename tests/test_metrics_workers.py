@@ -3,40 +3,24 @@ workers add up, and whichever worker answers a scrape reports the total."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx2
 import pytest
 
-from tests.support.cli import INSIGHTS
 from tests.support.metrics import parse, total
-from tests.support.processes import free_port
+from tests.support.processes import server_process
+from tests.support.served import TLS
 
-STARTUP_SECONDS = 150
 MAX_REQUESTS = 400
 
 
 def _get(url: str) -> httpx2.Response:
     """A request on a connection of its own, so successive ones may reach either worker."""
-    return httpx2.get(url, headers={"Connection": "close"}, timeout=10)
-
-
-def _wait_until_ready(base: str, server: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        assert server.poll() is None, f"the server exited:\n{log.read_text()}"
-        try:
-            if _get(f"{base}/readyz").status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.25)
-    raise AssertionError(f"not ready within {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}")
+    return httpx2.get(url, headers={"Connection": "close"}, timeout=10, verify=TLS)
 
 
 def _children(pid: int) -> list[int]:
@@ -60,30 +44,9 @@ def _counting_pids(directory: Path) -> set[str]:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith("INSIGHTS_") and k != "PROMETHEUS_MULTIPROC_DIR"
-    }
-    env["INSIGHTS_DATABASE_URL"] = f"sqlite:///{tmp_path / 'insights.db'}"
-    env["INSIGHTS_LOG_LEVEL"] = "warning"
-    command = [INSIGHTS, "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)]
-    log_path = tmp_path / "server.log"
-    log = log_path.open("wb")
-    process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        _wait_until_ready(base, process, log_path)
-        yield base, process
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-        log.close()
+    url = f"sqlite:///{tmp_path / 'insights.db'}"
+    with server_process(url, tmp_path / "server.log", workers=2) as served:
+        yield served
 
 
 def test_counters_add_up_across_two_workers(

@@ -3,11 +3,8 @@ and times disagree, and the migration repairs rows that a race left that way."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, select
@@ -17,7 +14,7 @@ from sqlalchemy.orm import Session
 from insights.db import make_engine, migrate
 from insights.models import LoaderRun, SyncRun
 from tests.support import old_schema
-from tests.support.databases import Database, new_pg_database
+from tests.support.databases import Database
 from tests.support.factories import (
     make_loader,
     make_loader_run,
@@ -48,16 +45,10 @@ def test_the_database_refuses_a_run_whose_status_and_times_disagree(
 
 
 @pytest.fixture
-def database_at_0004(db: Database, tmp_path: Path) -> Iterator[str]:
+def database_at_0004(empty_database: str) -> str:
     """A database of this test's own, migrated to 0004 (the shared one stays at head)."""
-    if db.kind == "sqlite":
-        url = f"sqlite:///{tmp_path / 'runs.db'}"
-        migrate(url, "0004")
-        yield url
-        return
-    with new_pg_database(f"insights_runs_{os.getpid()}_{uuid.uuid4().hex[:8]}") as url:
-        migrate(url, "0004")
-        yield url
+    migrate(empty_database, "0004")
+    return empty_database
 
 
 def test_migration_0005_repairs_runs_a_race_left_broken(database_at_0004: str) -> None:

@@ -94,6 +94,9 @@ def make_settings(db: Database, **overrides: Any) -> Settings:
         "rate_limit_per_second": 0,
         "alert_worker": False,  # tests that want the worker ask for it
         "warm_up": False,  # a few hundred ms per app; tests/test_load_sizing.py tests it
+        # gc.freeze's full collection walks the whole test process: ~250 ms per app started
+        # (tests/test_cycle_collector.py tests it)
+        "gc_freeze": False,
     }
     return Settings(**{**values, **overrides})
 

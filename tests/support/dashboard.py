@@ -26,6 +26,7 @@ from tests.support.factories import (
     make_source,
     make_sync,
     make_sync_run,
+    sync_run_row,
 )
 
 
@@ -123,9 +124,8 @@ def _syncs(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: See
             destination_id=destinations[index % len(destinations)],
         )
         seeded.syncs[name] = sync.id
-        for hours, run_status in runs:
-            make_sync_run(
-                session,
+        session.add_all(
+            sync_run_row(
                 workspace_id,
                 sync.id,
                 started_at=now - timedelta(hours=hours, minutes=5),
@@ -134,6 +134,9 @@ def _syncs(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: See
                 rows_created=100 * hours,
                 rows_updated=7 * hours,
             )
+            for hours, run_status in runs
+        )
+    session.flush()
     _observed_syncs(session, workspace_id, model, now, seeded)
 
 
@@ -151,9 +154,8 @@ def _observed_syncs(
             **fields,
         )
         seeded.syncs[name] = sync.id
-        for hours, status, seconds in runs:
-            make_sync_run(
-                session,
+        session.add_all(
+            sync_run_row(
                 workspace_id,
                 sync.id,
                 started_at=now - timedelta(hours=hours),
@@ -162,6 +164,9 @@ def _observed_syncs(
                 rows_created=300 if hours == 10 else 800 + hours * 13 % 400,
                 rows_updated=150,
             )
+            for hours, status, seconds in runs
+        )
+    session.flush()
 
 
 def _audiences(session: Session, workspace_id: uuid.UUID, now: datetime, seeded: Seeded) -> None:

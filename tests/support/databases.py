@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +62,28 @@ def new_pg_database(name: str) -> Iterator[str]:
         admin.dispose()
 
 
-def truncate_all(engine: Engine) -> None:
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+@contextmanager
+def new_pg_schema(database: Database) -> Iterator[str]:
+    """The URL of a new, empty schema of this PostgreSQL database, which is the connections'
+    whole search path, dropped afterwards: far cheaper than a database of its own (whose DROP
+    DATABASE took seconds on a busy machine)."""
+    schema = f"empty_{uuid.uuid4().hex[:12]}"
+    with database.engine.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{database.url}?options=-csearch_path%3D{schema}"
+    finally:
+        with database.engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+
+
+def empty_tables(engine: Engine) -> None:
+    """Deletes every row of every table of the models. DELETE, not TRUNCATE: on the few rows
+    a test leaves, TRUNCATE's new files for each table and index cost ~300 ms a test, DELETE a
+    few ms. In replica mode, neither the triggers (the rollups' on sync_runs) nor the foreign
+    keys' checks run (the test user is a superuser)."""
+    tables = reversed(Base.metadata.sorted_tables)
+    statements = "; ".join(f"DELETE FROM {table.name}" for table in tables)
     with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} CASCADE"))
+        conn.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        conn.exec_driver_sql(statements)

@@ -113,7 +113,13 @@ def _run_times(
 
 
 def make_sync_run(
-    session: Session,
+    session: Session, workspace_id: uuid.UUID, sync_id: uuid.UUID, **fields: Any
+) -> SyncRun:
+    """A run of a sync or audience-sync (the fields of sync_run_row), stored."""
+    return _add(session, sync_run_row(workspace_id, sync_id, **fields))
+
+
+def sync_run_row(
     workspace_id: uuid.UUID,
     sync_id: uuid.UUID,
     *,
@@ -123,10 +129,10 @@ def make_sync_run(
     duration: int | None = None,
     **fields: Any,
 ) -> SyncRun:
-    """A run of a sync or audience-sync; `duration` (seconds) sets completed_at."""
+    """A run of a sync or audience-sync, not yet added to a session (a history's runs are
+    stored in one flush); `duration` (seconds) sets completed_at."""
     times = _run_times(status, started_at, completed_at, duration)
-    row = SyncRun(workspace_id=workspace_id, sync_id=sync_id, status=status, **times, **fields)
-    return _add(session, row)
+    return SyncRun(workspace_id=workspace_id, sync_id=sync_id, status=status, **times, **fields)
 
 
 def make_loader_run(
