@@ -5,14 +5,22 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from insights import resources
 from insights.kinds import KINDS, Kind
 from insights.schemas.base import Paginated
 from insights.types import ID
-from insights.web.deps import AccessFirstRoute, PageDep, ReadAccess, SessionDep, WriteAccess
+from insights.web.deps import (
+    AccessFirstRoute,
+    PageDep,
+    ReadAccess,
+    ReleasedReadAccess,
+    SessionDep,
+    WriteAccess,
+)
 from insights.web.openapi import ERROR_RESPONSES
+from insights.web.reports import report_response
 
 router = APIRouter(
     prefix="/api/v1/workspaces/{workspace_id}",
@@ -72,11 +80,23 @@ def _add_routes(kind: Kind) -> None:
         name=f"get_{name}",
         summary=f"Get one {kind.label}",
     )
-    def get_resource(
-        workspace_id: ID, resource_id: ID, access: ReadAccess, session: SessionDep
-    ) -> Any:
-        obj = resources.get(session, access.workspace_id, kind, resource_id)
-        return resources.read(session, access.workspace_id, kind, obj)
+    async def get_resource(
+        request: Request, workspace_id: ID, resource_id: ID, access: ReleasedReadAccess
+    ) -> Response:
+        # As bytes through the report cache, keyed by the workspace's data version (every
+        # write bumps it): a read of an unchanged object is answered on the event loop.
+        return await report_response(
+            request,
+            access,
+            f"get_{name}",
+            (resource_id,),
+            lambda session: resources.read(
+                session,
+                access.workspace_id,
+                kind,
+                resources.get(session, access.workspace_id, kind, resource_id),
+            ),
+        )
 
     @router.put(
         item,
