@@ -117,6 +117,23 @@ def test_creating_updating_and_deleting_a_resource_invalidate(api: Api) -> None:
     assert read_afresh(api, "/insights/summary")["sources"]["total"] == 0
 
 
+def test_one_resource_is_served_from_the_cache_until_it_changes(api: Api) -> None:
+    source = api.create("sources", name="Warehouse", source_type="snowflake")
+    path = f"/sources/{source['id']}"
+    first = api.get(path)
+    before = counters(api)
+    second = api.get(path)
+    after = counters(api)
+    assert moved(before, after, HITS, report="get_source") == 1
+    assert second.content == first.content
+    assert api.put(path, json={"name": "Lake"}).status_code == 200
+    before = counters(api)
+    assert api.get(path).json()["name"] == "Lake"
+    assert moved(before, counters(api), MISSES, report="get_source") == 1
+    assert api.delete(path).status_code == 204
+    assert api.get(path).status_code == 404
+
+
 def test_a_new_run_and_a_run_update_invalidate(api: Api) -> None:
     sync = api.create_sync("Customers")
     read_twice(api, "/insights/sync-health", days="7")
