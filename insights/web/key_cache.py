@@ -41,11 +41,8 @@ class KeyCache:
         if self.seconds <= 0:
             return None
         auth.check_key_format(raw)
-        with self._lock:
-            checked = self._checked.get(auth.hash_key(raw))
-        if checked is None or checked.until <= time.monotonic():
-            return None
-        return checked.principal, checked.version
+        checked = self._fresh(auth.hash_key(raw))
+        return None if checked is None else (checked.principal, checked.version)
 
     def check(self, session: Session | Connection, raw: str) -> tuple[Principal, int]:
         """The principal of an active key (else 401) and its workspace's data version."""
@@ -53,9 +50,8 @@ class KeyCache:
             return auth.authenticate_at_version(session, raw)
         auth.check_key_format(raw)
         digest = auth.hash_key(raw)
-        with self._lock:
-            checked = self._checked.get(digest)
-        if checked is not None and checked.until > time.monotonic():
+        checked = self._fresh(digest)
+        if checked is not None:
             version = data_version.read_version(session, checked.principal.workspace_id)
             if version == checked.version:
                 metrics.count_key_check(cached=True)
@@ -68,6 +64,12 @@ class KeyCache:
             raise
         self._remember(digest, _Checked(principal, version, time.monotonic() + self.seconds))
         return principal, version
+
+    def _fresh(self, digest: str) -> _Checked | None:
+        """The check of the key with this hash, unless none is cached or it is too old."""
+        with self._lock:
+            checked = self._checked.get(digest)
+        return checked if checked is not None and checked.until > time.monotonic() else None
 
     def _remember(self, digest: str, checked: _Checked) -> None:
         with self._lock:
