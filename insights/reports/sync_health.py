@@ -174,15 +174,11 @@ def health_rows(
     zone = workspace_zone(session, workspace_id)
     stats = _window_stats(session, workspace_id, window_start(now, days), now, sync_ids)
     rows, entries, all_inputs = [], [], []
-    # Syncs share a few schedules and targets: each interval is worked out once.
-    intervals: dict[tuple[str | None, int | None], int | None] = {}
     no_runs = _WindowStats()
     for row in by_name(session.connection().execute(_syncs_query(workspace_id, sync_ids))):
         window = stats.get(row.key, no_runs)
-        target = (row.schedule, row.sla_freshness_minutes)
-        if target not in intervals:
-            intervals[target] = expected_interval(*target, zone, now)
-        inputs = health_inputs(row, window.score, intervals[target], now)
+        interval = expected_interval(row.schedule, row.sla_freshness_minutes, zone, now)
+        inputs = health_inputs(row, window.score, interval, now)
         rows.append(row)
         entries.append(_entry(row, window, inputs))
         all_inputs.append(inputs)
