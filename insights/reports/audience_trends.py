@@ -8,7 +8,7 @@ from collections import defaultdict
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import String, select, type_coerce
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
@@ -21,7 +21,7 @@ from insights.reports.common import (
     workspace_zone,
 )
 from insights.reports.params import selected
-from insights.reports.sql import epoch_seconds
+from insights.reports.sql import driver_id, epoch_seconds
 from insights.schemas.base import ResponseModel, example
 
 DEFAULT_DAYS = 30  # the window when the request names none
@@ -95,9 +95,8 @@ def audience_trends(
     )
 
 
-# An audience as the driver hands its id over (SQLite: 32 hex digits; PostgreSQL: a UUID),
-# so no UUID is built per evaluation: matched with the same column of the audience rows.
-audience_key = type_coerce(Audience.id, String)
+# No UUID built per evaluation: matched with the same expression of the audience rows.
+audience_key = driver_id(Audience.id)
 
 
 def _daily_points(
@@ -112,7 +111,7 @@ def _daily_points(
     evaluation = AudienceEvaluation
     query = (
         select(
-            type_coerce(evaluation.audience_id, String),
+            driver_id(evaluation.audience_id),
             epoch_seconds(evaluation.evaluated_at),  # whole seconds, as stored
             evaluation.size,
         )

@@ -17,7 +17,6 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Select,
-    String,
     and_,
     case,
     cast,
@@ -25,13 +24,12 @@ from sqlalchemy import (
     literal_column,
     select,
     true,
-    type_coerce,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun, SyncRunDay
-from insights.reports.sql import duration_seconds
+from insights.reports.sql import driver_id, duration_seconds
 
 FINISHED = ("completed", "failed")
 HALF_BITS = 32
@@ -73,10 +71,8 @@ class RunTotals(NamedTuple):
         )
 
 
-# A sync as the driver hands its id over (SQLite: 32 hex digits; PostgreSQL: a UUID),
-# without SQLAlchemy building a UUID per row of each part: the keys of what this module
-# returns, matched with `sync_key` in the caller's own query.
-sync_key = type_coerce(Sync.id, String)
+# The keys of what this module returns, matched with `sync_key` in the caller's own query.
+sync_key = driver_id(Sync.id)
 SyncKey = Any
 
 

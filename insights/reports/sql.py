@@ -1,6 +1,7 @@
 """The SQL the reports need that the two databases spell differently: exact durations,
 epochs, a timestamp minus days, and a group's integers as one list. Each is a function
-element compiled per dialect, so report queries are written once."""
+element compiled per dialect, so report queries are written once. Also a UUID column as
+each driver hands it over (driver_id)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,17 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, Text
+from sqlalchemy import BigInteger, ColumnElement, String, Text, type_coerce
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+
+def driver_id(column: Any) -> ColumnElement[Any]:
+    """A UUID column as the driver hands it over (SQLite: 32 hex digits; PostgreSQL: a
+    UUID), without SQLAlchemy building a UUID per row: a key to match with the same
+    expression in another query of one request, never an ID to show."""
+    return type_coerce(column, String)
 
 
 class duration_seconds(FunctionElement[int]):  # lowercase: it reads as an SQL function
