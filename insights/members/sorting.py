@@ -33,9 +33,7 @@ def sorted_unique_json(data: bytes) -> tuple[NDArray[np.uint8], int] | None:
     table = _key_table(np.frombuffer(data + b"\n", dtype=np.uint8))
     if table is None:
         return None
-    width = table.shape[1]
-    ordered = np.sort(table.view(f"S{width}").ravel()).view(np.uint8).reshape(-1, width)
-    return _json_array(_drop_repeats(ordered))
+    return _json_array(sorted_unique(table))
 
 
 def key_table(blocks: list[bytes]) -> NDArray[np.uint8] | None:
@@ -50,7 +48,8 @@ def key_table(blocks: list[bytes]) -> NDArray[np.uint8] | None:
     row = 0
     blocks.reverse()
     while blocks:
-        row += _fill_rows(table[row:], np.frombuffer(blocks.pop() + b"\n", dtype=np.uint8))
+        buf = np.frombuffer(blocks.pop() + b"\n", dtype=np.uint8)
+        row += _fill_rows(table[row:], buf, np.flatnonzero(buf == NEWLINE))
     return table
 
 
@@ -89,10 +88,9 @@ def _table_shape(blocks: list[bytes]) -> tuple[int, int]:
     return rows, width
 
 
-def _fill_rows(table: NDArray[np.uint8], buf: NDArray[np.uint8]) -> int:
-    """Copies the keys of `buf` (each line ended by a newline) into the first rows of
-    `table`, which is at least as wide as the longest; returns how many."""
-    ends = np.flatnonzero(buf == NEWLINE)
+def _fill_rows(table: NDArray[np.uint8], buf: NDArray[np.uint8], ends: NDArray[np.intp]) -> int:
+    """Copies the keys of `buf` (each line ended by a newline, at `ends`) into the first
+    rows of `table`, which is at least as wide as the longest; returns how many."""
     starts = np.concatenate(([0], ends[:-1] + 1))
     lengths = ends - starts
     width = int(lengths.max())
@@ -110,27 +108,12 @@ def _fill_rows(table: NDArray[np.uint8], buf: NDArray[np.uint8]) -> int:
 def _key_table(buf: NDArray[np.uint8]) -> NDArray[np.uint8] | None:
     """One row a key, padded with zero bytes (no key holds a NUL, so padding sorts first)."""
     ends = np.flatnonzero(buf == NEWLINE)
-    starts = np.concatenate(([0], ends[:-1] + 1))
-    lengths = ends - starts
-    width = int(lengths.max())
+    width = int((np.diff(ends, prepend=-1) - 1).max())
     if width == 0 or len(ends) * width > MAX_TABLE_BYTES:
         return None
-    if np.all(lengths == width):  # keys of one length: the lines are the rows already
-        return buf.reshape(-1, width + 1)[:, :width].copy()
     table = np.zeros((len(ends), width), dtype=np.uint8)
-    columns = np.arange(width)
-    for first in range(0, len(ends), STEP_ROWS):
-        last = min(first + STEP_ROWS, len(ends))
-        part = buf[starts[first] : ends[last - 1]]
-        table[first:last][columns < lengths[first:last, None]] = part[part != NEWLINE]
+    _fill_rows(table, buf, ends)
     return table
-
-
-def _drop_repeats(table: NDArray[np.uint8]) -> NDArray[np.uint8]:
-    """The rows of a sorted table without repeats."""
-    keep = np.ones(len(table), dtype=bool)
-    keep[1:] = np.any(table[1:] != table[:-1], axis=1)
-    return table[keep]
 
 
 def _json_array(table: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], int]:
