@@ -23,9 +23,9 @@ from insights.errors import ServiceUnavailable
 from insights.settings import Settings
 
 # Connections taken beside the request slots: the alert worker's pass and its delivery, the
-# evaluation queue after writes, a /metrics scrape (it counts firing alerts), and a read
-# request's second, short one (its key's last_used_at, written in a write session of its
-# own while the read session is open).
+# evaluation queue after writes, a /metrics scrape (it counts firing alerts), and one more.
+# (A key's last-use stamp takes none of the pool's since insights.web.key_use: it is written
+# in the request's own session, or on SQLite through a connection outside the pool.)
 RESERVED_CONNECTIONS = 5
 # Threads beyond the slots: for work that holds no session (upload parsing, the readiness
 # probe, the dashboard's static work), so that it never waits behind the reports.
