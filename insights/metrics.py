@@ -72,13 +72,14 @@ MEMBER_KEYS_UPLOADED = Counter(
 )
 REPORT_CACHE_HITS = Counter(
     "insights_report_cache_hits",
-    "Insights answers served from the process's cache of response bytes (or from a "
-    "computation another request had started), by report.",
+    "Insights answers and single-resource reads served from the process's cache of "
+    "response bytes (or from a computation another request had started), by report.",
     ["report"],
 )
 REPORT_CACHE_MISSES = Counter(
     "insights_report_cache_misses",
-    "Insights answers computed because the cache had none for the workspace's data version.",
+    "Insights answers and single-resource reads computed because the cache had none for "
+    "the workspace's data version.",
     ["report"],
 )
 REPORT_CACHE_BYTES = Gauge(

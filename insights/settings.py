@@ -95,16 +95,16 @@ class Settings(BaseSettings):
     report_cache_seconds: float = Field(
         5,
         ge=0,
-        description="how long a process may serve an Insights answer from its cache of "
-        "response bytes: never older than the workspace's latest write, but what time alone "
-        "changes (windows, scores, today) shows up to this late, plus the time the report "
-        "took (`0`: no cache)",
+        description="how long a process may serve an Insights answer (or the GET of one "
+        "resource) from its cache of response bytes: never older than the workspace's "
+        "latest write, but what time alone changes (windows, scores, today) shows up to "
+        "this late, plus the time the report took (`0`: no cache)",
     )
     report_cache_bytes: int = Field(
         64 << 20,
         ge=0,
-        description="memory bound of each process's cache of Insights response bytes, least "
-        "recently used out first (`0`: no cache)",
+        description="memory bound of each process's cache of Insights (and single-resource) "
+        "response bytes, least recently used out first (`0`: no cache)",
     )
     key_cache_seconds: float = Field(
         30,
