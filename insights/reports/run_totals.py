@@ -3,12 +3,15 @@ plus the runs of one partial day at each edge, so a window costs O(syncs x days)
 O(runs), and stays exact: a window from `start` is the whole days after start's day from
 the rollups, plus the runs in [start, the next midnight); or, when start is in the first
 half of its day, the whole days from start's day on, less the runs in [that midnight,
-start). Either way at most half a day of runs is read."""
+start). Either way at most half a day of runs is read.
+
+Every window a report needs comes back as columns of its own query over syncs
+(with_window_sums): one statement, one row per sync, nothing to combine in Python."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -21,15 +24,18 @@ from sqlalchemy import (
     case,
     cast,
     func,
+    literal,
     literal_column,
+    null,
     select,
     true,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun, SyncRunDay
-from insights.reports.sql import driver_id, duration_seconds
+from insights.reports.sql import duration_seconds
 
 FINISHED = ("completed", "failed")
 HALF_BITS = 32
@@ -41,74 +47,9 @@ SHIFT = literal_column(str(HALF_BITS), Integer)
 SUMMED = ("completed", "failed", "duration_sum", "rows_high", "rows_low")
 
 
-class RunTotals(NamedTuple):
-    """Finished runs (completed + failed) and the sums over the completed ones. A named
-    tuple: a sync-health answer makes several per sync."""
-
-    completed: int = 0
-    failed: int = 0
-    duration_sum: int = 0  # seconds
-    rows_synced: int = 0
-
-    @property
-    def finished(self) -> int:
-        return self.completed + self.failed
-
-    def plus(self, other: RunTotals) -> RunTotals:
-        return RunTotals(
-            self.completed + other.completed,
-            self.failed + other.failed,
-            self.duration_sum + other.duration_sum,
-            self.rows_synced + other.rows_synced,
-        )
-
-    def minus(self, other: RunTotals) -> RunTotals:
-        return RunTotals(
-            self.completed - other.completed,
-            self.failed - other.failed,
-            self.duration_sum - other.duration_sum,
-            self.rows_synced - other.rows_synced,
-        )
-
-
-# The keys of what this module returns, matched with `sync_key` in the caller's own query.
-sync_key = driver_id(Sync.id)
-SyncKey = Any
-
-
 def day_of(moment: datetime) -> int:
     """The UTC day of `moment` as days since 1970-01-01 (sync_run_days.day)."""
     return (moment - EPOCH) // DAY
-
-
-def totals_since(
-    session: Session,
-    workspace_id: uuid.UUID,
-    starts: Sequence[datetime],
-    sync_ids: list[uuid.UUID] | None = None,
-) -> dict[SyncKey, list[RunTotals]]:
-    """Per sync: for each of `starts`, the finished runs started at or after it (no upper
-    bound, as the contract's windows). Syncs with no such run are absent."""
-    edges = {start: _Edge.of(start) for start in set(starts)}
-    after = {
-        day: _rollup_sums(session, workspace_id, day, sync_ids)
-        for day in {edge.after_day for edge in edges.values()}
-    }
-    runs = {
-        start: _run_sums(session, workspace_id, edge.low, edge.high, sync_ids)
-        for start, edge in edges.items()
-    }
-    zero = RunTotals()
-    totals = {}
-    for sync_id in set().union(*after.values(), *runs.values()):
-        sums = []
-        for start in starts:
-            edge = edges[start]
-            whole = after[edge.after_day].get(sync_id, zero)
-            part = runs[start].get(sync_id, zero)
-            sums.append(whole.minus(part) if edge.subtracted else whole.plus(part))
-        totals[sync_id] = sums
-    return totals
 
 
 class _Edge(NamedTuple):
@@ -129,74 +70,6 @@ class _Edge(NamedTuple):
         return cls(day, start, midnight + DAY, False)
 
 
-def failed_after(
-    session: Session,
-    workspace_id: uuid.UUID,
-    moment: datetime,
-    sync_ids: list[uuid.UUID] | None = None,
-) -> dict[SyncKey, int]:
-    """Per sync: failed runs started after `moment` (runs may start up to the allowed clock
-    skew ahead of now, so this is at most minutes of runs)."""
-    scanned = (
-        SyncRun.workspace_id == Sync.workspace_id,
-        SyncRun.sync_id == Sync.id,
-        SyncRun.started_at > moment,
-        SyncRun.status == "failed",
-    )
-    query = _per_sync(
-        session, workspace_id, sync_ids, [func.count().label("failed")], scanned, SyncRun
-    )
-    return {row[0]: int(row[1]) for row in session.connection().execute(query) if row[1]}
-
-
-def _rollup_sums(
-    session: Session, workspace_id: uuid.UUID, after: int, sync_ids: list[uuid.UUID] | None
-) -> dict[SyncKey, RunTotals]:
-    """Per sync: the rollups of the days after `after`."""
-    columns = [_whole(func.sum(getattr(SyncRunDay, name))) for name in SUMMED]
-    scanned = (
-        SyncRunDay.workspace_id == Sync.workspace_id,
-        SyncRunDay.sync_id == Sync.id,
-        SyncRunDay.day > after,
-    )
-    query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRunDay)
-    rows = session.connection().execute(query)
-    return {row[0]: _totals(row[1:]) for row in rows if row[1] is not None}
-
-
-def _run_sums(
-    session: Session,
-    workspace_id: uuid.UUID,
-    low: datetime,
-    high: datetime,
-    sync_ids: list[uuid.UUID] | None,
-) -> dict[SyncKey, RunTotals]:
-    """Per sync: the finished runs started in [low, high)."""
-    completed = SyncRun.status == "completed"
-    counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
-    duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
-    rows_high = _added(count.op(">>")(SHIFT) for count in counts)
-    rows_low = _added(count.op("&")(LOW_MASK) for count in counts)
-    columns = [
-        func.count(case((completed, 1))).label("completed"),
-        func.count(case((SyncRun.status == "failed", 1))).label("failed"),
-        *(
-            _whole(func.sum(case((completed, term), else_=0)))
-            for term in (duration, rows_high, rows_low)
-        ),
-    ]
-    scanned = (
-        SyncRun.workspace_id == Sync.workspace_id,
-        SyncRun.sync_id == Sync.id,
-        SyncRun.started_at >= low,
-        SyncRun.started_at < high,
-        SyncRun.status.in_(FINISHED),
-    )
-    query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRun)
-    rows = session.connection().execute(query)
-    return {row[0]: _totals(row[1:]) for row in rows if row[1] or row[2]}
-
-
 def _whole(total: ColumnElement[Any]) -> ColumnElement[Any]:
     """A sum as a bigint: PostgreSQL sums bigints into numeric, which the driver hands over
     as a Decimal per value. These sums are far inside a bigint: counts, seconds, and row
@@ -212,7 +85,137 @@ def _added(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
     return total
 
 
-def _per_sync(
+class Cutoff(NamedTuple):
+    """A window from `start` (no upper bound) and which of SUMMED a report needs over it."""
+
+    name: str
+    start: datetime
+    measures: tuple[str, ...] = SUMMED
+
+
+def with_window_sums(
+    query: Select[Any],
+    session: Session,
+    workspace_id: uuid.UUID,
+    cutoffs: Sequence[Cutoff],
+    failed_after: datetime,
+    sync_ids: list[uuid.UUID] | None = None,
+) -> Select[Any]:
+    """`query` (over syncs) with each cutoff's sums as columns `<name>_<measure>` (0 when
+    there is none), and `late_failed`: the failed runs started after `failed_after`.
+
+    One joined aggregate serves every cutoff at once, so a report gets one row per sync:
+    per distinct start, the rollups of the days after its edge's day and the runs of its
+    partial day (each one index range per sync, summing only what some cutoff needs), and
+    the runs started after `failed_after`; side by side by their number and sign."""
+    starts = list(dict.fromkeys(cutoff.start for cutoff in cutoffs))
+    pieces = []
+    for number, start in enumerate(starts):
+        edge = _Edge.of(start)
+        needed = {m for cutoff in cutoffs if cutoff.start == start for m in cutoff.measures}
+        pieces.append(_day_piece(session, workspace_id, sync_ids, 2 * number, edge, needed))
+        pieces.append(
+            _run_piece(
+                session, workspace_id, sync_ids, 2 * number + 1, (edge.low, edge.high), needed
+            )
+        )
+    late = 2 * len(starts)
+    after = (failed_after + timedelta(microseconds=1), FAR_FUTURE)  # started > failed_after
+    pieces.append(_run_piece(session, workspace_id, sync_ids, late, after, {"failed"}))
+    found = union_all(*pieces).subquery("pieces")
+
+    def summed(measure: str, terms: dict[int, int]) -> ColumnElement[Any]:
+        """The sum of `measure` over the pieces numbered in `terms`, times their sign."""
+        value = found.c[measure]
+        whens = [(found.c.number == n, value if sign > 0 else -value) for n, sign in terms.items()]
+        return _whole(func.sum(case(*whens, else_=0)))
+
+    columns = []
+    for cutoff in cutoffs:
+        number = starts.index(cutoff.start)
+        sign = -1 if _Edge.of(cutoff.start).subtracted else 1
+        for measure in cutoff.measures:
+            terms = {2 * number: 1, 2 * number + 1: sign}
+            columns.append(summed(measure, terms).label(f"{cutoff.name}_{measure}"))
+    columns.append(summed("failed", {late: 1}).label("late_failed"))
+    sums = select(found.c.sync_id, *columns).group_by(found.c.sync_id).subquery("window_sums")
+    query = query.join_from(Sync, sums, sums.c.sync_id == Sync.id, isouter=True)
+    return query.add_columns(*(_zero(sums.c[c.key]).label(c.key) for c in columns))
+
+
+FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _zero(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.coalesce(column, 0)
+
+
+def _day_piece(
+    session: Session,
+    workspace_id: uuid.UUID,
+    sync_ids: list[uuid.UUID] | None,
+    number: int,
+    edge: _Edge,
+    needed: set[str],
+) -> Select[Any]:
+    """Per sync, the `needed` measures over the rollups of the days after edge's day."""
+    columns = {measure: func.sum(getattr(SyncRunDay, measure)) for measure in needed}
+    scanned = (
+        SyncRunDay.workspace_id == Sync.workspace_id,
+        SyncRunDay.sync_id == Sync.id,
+        SyncRunDay.day > edge.after_day,
+    )
+    return _per_sync_by_id(
+        session, workspace_id, sync_ids, _piece_columns(number, columns), scanned, SyncRunDay
+    )
+
+
+def _run_piece(
+    session: Session,
+    workspace_id: uuid.UUID,
+    sync_ids: list[uuid.UUID] | None,
+    number: int,
+    started: tuple[datetime, datetime],
+    needed: set[str],
+) -> Select[Any]:
+    """Per sync, the `needed` measures over the finished runs started in [low, high)."""
+    completed = SyncRun.status == "completed"
+    counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
+    duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
+    terms: dict[str, Callable[[], ColumnElement[Any]]] = {
+        "completed": lambda: func.count(case((completed, 1))),
+        "failed": lambda: func.count(case((SyncRun.status == "failed", 1))),
+        "duration_sum": lambda: func.sum(case((completed, duration), else_=0)),
+        "rows_high": lambda: func.sum(
+            case((completed, _added(c.op(">>")(SHIFT) for c in counts)), else_=0)
+        ),
+        "rows_low": lambda: func.sum(
+            case((completed, _added(c.op("&")(LOW_MASK) for c in counts)), else_=0)
+        ),
+    }
+    low, high = started
+    scanned = (
+        SyncRun.workspace_id == Sync.workspace_id,
+        SyncRun.sync_id == Sync.id,
+        SyncRun.started_at >= low,
+        SyncRun.started_at < high,
+        SyncRun.status.in_(FINISHED),
+    )
+    columns = {measure: terms[measure]() for measure in needed}
+    return _per_sync_by_id(
+        session, workspace_id, sync_ids, _piece_columns(number, columns), scanned, SyncRun
+    )
+
+
+def _piece_columns(number: int, sums: Mapping[str, ColumnElement[Any]]) -> list[Any]:
+    """A piece's columns, alike in every piece: its number, then each of SUMMED (as a
+    bigint), null where the piece does not need it."""
+    return [literal(number, Integer).label("number")] + [
+        _whole(sums[measure] if measure in sums else null()).label(measure) for measure in SUMMED
+    ]
+
+
+def _per_sync_by_id(
     session: Session,
     workspace_id: uuid.UUID,
     sync_ids: list[uuid.UUID] | None,
@@ -220,25 +223,14 @@ def _per_sync(
     scanned: tuple[ColumnElement[bool], ...],
     table: Any,
 ) -> Select[Any]:
-    """`columns` aggregated per sync over the rows of `table` matching `scanned`.
-
-    Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
-    that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL."""
+    """_per_sync's aggregate keyed by `sync_id`, to join to a query over syncs."""
     if is_sqlite(session):
-        query = select(sync_key, *columns).join(table, and_(*scanned)).group_by(Sync.id)
+        query = select(Sync.id.label("sync_id"), *columns).join(table, and_(*scanned))
+        query = query.group_by(Sync.id)
     else:
         per_sync = select(*columns).where(*scanned).lateral()
-        query = select(sync_key, *per_sync.c).join(per_sync, true())
+        query = select(Sync.id.label("sync_id"), *per_sync.c).join(per_sync, true())
     query = query.where(Sync.workspace_id == workspace_id)
-    return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))
-
-
-def _totals(sums: Sequence[Any]) -> RunTotals:
-    """The SUMMED columns of a per-sync row as totals; null for no rows."""
-    completed, failed, duration_sum, rows_high, rows_low = sums
-    return RunTotals(
-        completed or 0,
-        failed or 0,
-        duration_sum or 0,
-        ((rows_high or 0) << HALF_BITS) + (rows_low or 0),
-    )
+    if sync_ids is not None:
+        query = query.where(Sync.id.in_(sync_ids))
+    return query
