@@ -11,7 +11,7 @@ Every window a report needs comes back as columns of its own query over syncs
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -24,17 +24,14 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    literal,
     literal_column,
-    null,
     select,
     true,
-    union_all,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
-from insights.models import Sync, SyncRun, SyncRunDay
+from insights.models import Sync, SyncRun, SyncRunDay, SyncState
 from insights.reports.sql import duration_seconds
 
 FINISHED = ("completed", "failed")
@@ -104,43 +101,40 @@ def with_window_sums(
     """`query` (over syncs) with each cutoff's sums as columns `<name>_<measure>` (0 when
     there is none), and `late_failed`: the failed runs started after `failed_after`.
 
-    One joined aggregate serves every cutoff at once, so a report gets one row per sync:
-    per distinct start, the rollups of the days after its edge's day and the runs of its
-    partial day (each one index range per sync, summing only what some cutoff needs), and
-    the runs started after `failed_after`; side by side by their number and sign."""
-    starts = list(dict.fromkeys(cutoff.start for cutoff in cutoffs))
-    pieces = []
-    for number, start in enumerate(starts):
+    Each piece is one aggregate per sync, joined to the query by the sync's ID, so a
+    report gets one row per sync and nothing to combine in Python: per distinct start,
+    the rollups of the days after its edge's day and the runs of its partial day (one
+    index range per sync each, summing only what some cutoff needs); and the runs started
+    after `failed_after`, read only for the syncs whose latest run started after it (their
+    state row says so: usually none)."""
+    columns = []
+    for number, start in enumerate(dict.fromkeys(cutoff.start for cutoff in cutoffs)):
         edge = _Edge.of(start)
         needed = {m for cutoff in cutoffs if cutoff.start == start for m in cutoff.measures}
-        pieces.append(_day_piece(session, workspace_id, sync_ids, 2 * number, edge, needed))
-        pieces.append(
-            _run_piece(
-                session, workspace_id, sync_ids, 2 * number + 1, (edge.low, edge.high), needed
-            )
-        )
-    late = 2 * len(starts)
+        days = _day_piece(session, workspace_id, sync_ids, edge, needed).subquery(f"days_{number}")
+        edge_runs = _run_piece(session, workspace_id, sync_ids, (edge.low, edge.high), needed)
+        runs = edge_runs.subquery(f"runs_{number}")
+        query = query.join_from(Sync, days, days.c.sync_id == Sync.id, isouter=True)
+        query = query.join_from(Sync, runs, runs.c.sync_id == Sync.id, isouter=True)
+        for cutoff in (cutoff for cutoff in cutoffs if cutoff.start == start):
+            for measure in cutoff.measures:
+                whole, part = _zero(days.c[measure]), _zero(runs.c[measure])
+                total = whole - part if edge.subtracted else whole + part
+                columns.append(total.label(f"{cutoff.name}_{measure}"))
     after = (failed_after + timedelta(microseconds=1), FAR_FUTURE)  # started > failed_after
-    pieces.append(_run_piece(session, workspace_id, sync_ids, late, after, {"failed"}))
-    found = union_all(*pieces).subquery("pieces")
+    late_runs = _run_piece(session, workspace_id, sync_ids, after, {"failed"})
+    late = late_runs.where(Sync.id.in_(_started_after(workspace_id, failed_after))).subquery("late")
+    query = query.join_from(Sync, late, late.c.sync_id == Sync.id, isouter=True)
+    columns.append(_zero(late.c.failed).label("late_failed"))
+    return query.add_columns(*columns)
 
-    def summed(measure: str, terms: dict[int, int]) -> ColumnElement[Any]:
-        """The sum of `measure` over the pieces numbered in `terms`, times their sign."""
-        value = found.c[measure]
-        whens = [(found.c.number == n, value if sign > 0 else -value) for n, sign in terms.items()]
-        return _whole(func.sum(case(*whens, else_=0)))
 
-    columns = []
-    for cutoff in cutoffs:
-        number = starts.index(cutoff.start)
-        sign = -1 if _Edge.of(cutoff.start).subtracted else 1
-        for measure in cutoff.measures:
-            terms = {2 * number: 1, 2 * number + 1: sign}
-            columns.append(summed(measure, terms).label(f"{cutoff.name}_{measure}"))
-    columns.append(summed("failed", {late: 1}).label("late_failed"))
-    sums = select(found.c.sync_id, *columns).group_by(found.c.sync_id).subquery("window_sums")
-    query = query.join_from(Sync, sums, sums.c.sync_id == Sync.id, isouter=True)
-    return query.add_columns(*(_zero(sums.c[c.key]).label(c.key) for c in columns))
+def _started_after(workspace_id: uuid.UUID, moment: datetime) -> Select[Any]:
+    """The syncs whose latest run started after `moment` (sync_states.last_started_at is
+    the latest start of any run)."""
+    return select(SyncState.sync_id).where(
+        SyncState.workspace_id == workspace_id, SyncState.last_started_at > moment
+    )
 
 
 FAR_FUTURE = datetime(9999, 1, 1, tzinfo=UTC)
@@ -154,27 +148,23 @@ def _day_piece(
     session: Session,
     workspace_id: uuid.UUID,
     sync_ids: list[uuid.UUID] | None,
-    number: int,
     edge: _Edge,
     needed: set[str],
 ) -> Select[Any]:
     """Per sync, the `needed` measures over the rollups of the days after edge's day."""
-    columns = {measure: func.sum(getattr(SyncRunDay, measure)) for measure in needed}
+    columns = [_whole(func.sum(getattr(SyncRunDay, m))).label(m) for m in sorted(needed)]
     scanned = (
         SyncRunDay.workspace_id == Sync.workspace_id,
         SyncRunDay.sync_id == Sync.id,
         SyncRunDay.day > edge.after_day,
     )
-    return _per_sync_by_id(
-        session, workspace_id, sync_ids, _piece_columns(number, columns), scanned, SyncRunDay
-    )
+    return _per_sync_by_id(session, workspace_id, sync_ids, columns, scanned, SyncRunDay)
 
 
 def _run_piece(
     session: Session,
     workspace_id: uuid.UUID,
     sync_ids: list[uuid.UUID] | None,
-    number: int,
     started: tuple[datetime, datetime],
     needed: set[str],
 ) -> Select[Any]:
@@ -201,18 +191,8 @@ def _run_piece(
         SyncRun.started_at < high,
         SyncRun.status.in_(FINISHED),
     )
-    columns = {measure: terms[measure]() for measure in needed}
-    return _per_sync_by_id(
-        session, workspace_id, sync_ids, _piece_columns(number, columns), scanned, SyncRun
-    )
-
-
-def _piece_columns(number: int, sums: Mapping[str, ColumnElement[Any]]) -> list[Any]:
-    """A piece's columns, alike in every piece: its number, then each of SUMMED (as a
-    bigint), null where the piece does not need it."""
-    return [literal(number, Integer).label("number")] + [
-        _whole(sums[measure] if measure in sums else null()).label(measure) for measure in SUMMED
-    ]
+    columns = [_whole(terms[m]()).label(m) for m in sorted(needed)]
+    return _per_sync_by_id(session, workspace_id, sync_ids, columns, scanned, SyncRun)
 
 
 def _per_sync_by_id(
