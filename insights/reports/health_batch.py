@@ -73,6 +73,7 @@ class Scores:
     and `components` (a dict of the four parts, None when unscored)."""
 
     def __init__(self, columns: ScoreColumns, sync_statuses: Sequence[str]) -> None:
+        self.columns = columns
         count = len(sync_statuses)
         self.scores: list[int | None] = [None] * count
         self.statuses: list[str] = ["no_data"] * count

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -176,37 +176,58 @@ def health_rows(
     ]
     query = _syncs_query(workspace_id, sync_ids, now)
     query = with_window_sums(query, session, workspace_id, cutoffs, now, sync_ids)
-    rows = by_name(session.connection().execute(query).all())
-    columns = _score_columns(rows, zone, now)
-    statuses = [row.status for row in rows]
-    scores = Scores(columns, statuses)
-    completed = np.array([row.window_completed for row in rows], dtype=np.int64)
-    failed = np.array([row.window_failed for row in rows], dtype=np.int64)
-    durations = np.array([row.window_duration_sum for row in rows], dtype=np.int64)
+    found = session.connection().execute(query)
+    keys = list(found.keys())
+    rows = by_name(found.all())
+    # Column by column from here: a tuple per column, numpy for the arithmetic.
+    column = dict(zip(keys, zip(*rows, strict=True) if rows else ((),) * len(keys), strict=True))
+    scores = Scores(_score_columns(column, zone, now), column["status"])
+    completed, failed = _ints(column["window_completed"]), _ints(column["window_failed"])
     finished = completed + failed
     entries = [
         dict(
-            sync_id=row.id,
-            sync_name=row.name,
+            sync_id=sync_id,
+            sync_name=name,
             status=status,
-            last_run_status=row.last_status,
-            last_run_at=row.last_started_at,
+            last_run_status=last_status,
+            last_run_at=last_started_at,
             success_rate=rate,
             total_runs=total,
-            failed_runs=row.window_failed,
+            failed_runs=failed_runs,
             avg_duration_seconds=mean,
-            total_rows_synced=(row.window_rows_high << HALF_BITS) + row.window_rows_low,
+            total_rows_synced=(rows_high << HALF_BITS) + rows_low,
             health_score=score,
             health_status=band,
             health_components=parts,
         )
-        for row, status, rate, total, mean, score, band, parts in zip(
-            rows,
-            statuses,
+        for (
+            sync_id,
+            name,
+            status,
+            last_status,
+            last_started_at,
+            rate,
+            total,
+            failed_runs,
+            mean,
+            rows_high,
+            rows_low,
+            score,
+            band,
+            parts,
+        ) in zip(
+            column["id"],
+            column["name"],
+            column["status"],
+            column["last_status"],
+            column["last_started_at"],
             _hundredths(completed, finished),
             finished.tolist(),
+            column["window_failed"],
             # Every completed run has a completion time (the run table's check constraint).
-            _whole_half_up(durations, completed),
+            _whole_half_up(_ints(column["window_duration_sum"]), completed),
+            column["window_rows_high"],
+            column["window_rows_low"],
             scores.scores,
             scores.statuses,
             scores.components,
@@ -216,31 +237,40 @@ def health_rows(
     # Validated as one list, in pydantic's core, rather than a model built per sync.
     validated = _ENTRIES.validate_python(entries)
     return [
-        SyncHealthRow(row, entry, columns, position)
+        SyncHealthRow(row, entry, scores.columns, position)
         for position, (row, entry) in enumerate(zip(rows, validated, strict=True))
     ]
 
 
-def _score_columns(rows: list[Any], zone: ZoneInfo, now: datetime) -> ScoreColumns:
-    """The score's inputs of every sync of `rows`, as columns (contract 8.1)."""
-    week_completed = [row.week_completed for row in rows]
+def _score_columns(column: dict[str, Sequence[Any]], zone: ZoneInfo, now: datetime) -> ScoreColumns:
+    """The score's inputs of every sync, as columns (contract 8.1), from the query's."""
+    week_completed, week_failed = _ints(column["week_completed"]), _ints(column["week_failed"])
+    half_failed, late_failed = _ints(column["half_failed"]), _ints(column["late_failed"])
     return ScoreColumns(
-        finished_runs_7d=[row.week_completed + row.week_failed for row in rows],
-        completed_runs_7d=week_completed,
+        finished_runs_7d=(week_completed + week_failed).tolist(),
+        completed_runs_7d=week_completed.tolist(),
         latest_finished_completed=[
-            None if row.score_latest_finished is None else row.score_latest_finished == "completed"
-            for row in rows
+            None if status is None else status == "completed"
+            for status in column["score_latest_finished"]
         ],
-        failed_old=[row.week_failed - row.half_failed for row in rows],
-        failed_new=[row.half_failed - row.late_failed for row in rows],
-        latest_duration_seconds=[row.latest_duration_seconds for row in rows],
-        mean_duration_sum=[row.mean_duration_sum for row in rows],
-        mean_duration_count=[row.mean_duration_count for row in rows],
+        failed_old=(week_failed - half_failed).tolist(),
+        failed_new=(half_failed - late_failed).tolist(),
+        latest_duration_seconds=column["latest_duration_seconds"],
+        mean_duration_sum=column["mean_duration_sum"],
+        mean_duration_count=column["mean_duration_count"],
         expected_interval_seconds=[
-            expected_interval(row.schedule, row.sla_freshness_minutes, zone, now) for row in rows
+            expected_interval(schedule, minutes, zone, now)
+            for schedule, minutes in zip(
+                column["schedule"], column["sla_freshness_minutes"], strict=True
+            )
         ],
-        seconds_since_last_success=[row.seconds_since_success for row in rows],
+        seconds_since_last_success=column["seconds_since_success"],
     )
+
+
+def _ints(values: Sequence[int]) -> Ints:
+    """Counts and sums (far inside an int64: the rollups' own bigints) as an array."""
+    return np.array(values, dtype=np.int64)
 
 
 def _hundredths(top: Ints, bottom: Ints) -> list[float | None]:
