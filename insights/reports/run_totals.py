@@ -10,7 +10,6 @@ Every window a report needs comes back as columns of its own query over syncs
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -21,6 +20,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -90,16 +90,45 @@ class Cutoff(NamedTuple):
     measures: tuple[str, ...] = SUMMED
 
 
-def with_window_sums(
-    query: Select[Any],
-    session: Session,
-    workspace_id: uuid.UUID,
-    cutoffs: Sequence[Cutoff],
-    failed_after: datetime,
-    sync_ids: list[uuid.UUID] | None = None,
-) -> Select[Any]:
+class WindowShape(NamedTuple):
+    """What the SQL of with_window_sums depends on, values apart: a statement built for a
+    shape serves every request of that shape with new parameters (window_parameters)."""
+
+    sqlite: bool
+    some_syncs: bool  # restricted to the bound list `sync_ids`
+    cutoffs: tuple[tuple[str, int, tuple[str, ...]], ...]  # name, its start's number, measures
+    subtracted: tuple[bool, ...]  # per distinct start: its edge's runs are subtracted
+
+    @classmethod
+    def of(cls, session: Session, cutoffs: Sequence[Cutoff], some_syncs: bool) -> WindowShape:
+        starts = list(dict.fromkeys(cutoff.start for cutoff in cutoffs))
+        return cls(
+            is_sqlite(session),
+            some_syncs,
+            tuple((c.name, starts.index(c.start), c.measures) for c in cutoffs),
+            tuple(_Edge.of(start).subtracted for start in starts),
+        )
+
+
+def window_parameters(cutoffs: Sequence[Cutoff], failed_after: datetime) -> dict[str, Any]:
+    """The bound values of with_window_sums' statement for these cutoffs."""
+    values: dict[str, Any] = {}
+    for number, start in enumerate(dict.fromkeys(cutoff.start for cutoff in cutoffs)):
+        edge = _Edge.of(start)
+        values |= {f"after_{number}": edge.after_day, f"low_{number}": edge.low}
+        values[f"high_{number}"] = edge.high
+    # Started after failed_after (stored timestamps have whole microseconds at most).
+    values["late_low"] = failed_after + timedelta(microseconds=1)
+    values["far_future"] = FAR_FUTURE
+    values["failed_after"] = failed_after
+    return values
+
+
+def with_window_sums(query: Select[Any], shape: WindowShape) -> Select[Any]:
     """`query` (over syncs) with each cutoff's sums as columns `<name>_<measure>` (0 when
-    there is none), and `late_failed`: the failed runs started after `failed_after`.
+    there is none), and `late_failed`: the failed runs started after `failed_after`. Bound
+    parameters: `workspace_id`, `sync_ids` when the shape has some, and those of
+    window_parameters.
 
     Each piece is one aggregate per sync, joined to the query by the sync's ID, so a
     report gets one row per sync and nothing to combine in Python: per distinct start,
@@ -108,32 +137,32 @@ def with_window_sums(
     after `failed_after`, read only for the syncs whose latest run started after it (their
     state row says so: usually none)."""
     columns = []
-    for number, start in enumerate(dict.fromkeys(cutoff.start for cutoff in cutoffs)):
-        edge = _Edge.of(start)
-        needed = {m for cutoff in cutoffs if cutoff.start == start for m in cutoff.measures}
-        days = _day_piece(session, workspace_id, sync_ids, edge, needed).subquery(f"days_{number}")
-        edge_runs = _run_piece(session, workspace_id, sync_ids, (edge.low, edge.high), needed)
-        runs = edge_runs.subquery(f"runs_{number}")
+    for number, subtracted in enumerate(shape.subtracted):
+        cutoffs = [(name, measures) for name, start, measures in shape.cutoffs if start == number]
+        needed = {measure for _, measures in cutoffs for measure in measures}
+        started: tuple[Any, Any] = (bindparam(f"low_{number}"), bindparam(f"high_{number}"))
+        days = _day_piece(shape, bindparam(f"after_{number}"), needed).subquery(f"days_{number}")
+        runs = _run_piece(shape, started, needed).subquery(f"runs_{number}")
         query = query.join_from(Sync, days, days.c.sync_id == Sync.id, isouter=True)
         query = query.join_from(Sync, runs, runs.c.sync_id == Sync.id, isouter=True)
-        for cutoff in (cutoff for cutoff in cutoffs if cutoff.start == start):
-            for measure in cutoff.measures:
+        for name, measures in cutoffs:
+            for measure in measures:
                 whole, part = _zero(days.c[measure]), _zero(runs.c[measure])
-                total = whole - part if edge.subtracted else whole + part
-                columns.append(total.label(f"{cutoff.name}_{measure}"))
-    after = (failed_after + timedelta(microseconds=1), FAR_FUTURE)  # started > failed_after
-    late_runs = _run_piece(session, workspace_id, sync_ids, after, {"failed"})
-    late = late_runs.where(Sync.id.in_(_started_after(workspace_id, failed_after))).subquery("late")
+                total = whole - part if subtracted else whole + part
+                columns.append(total.label(f"{name}_{measure}"))
+    late_runs = _run_piece(shape, (bindparam("late_low"), bindparam("far_future")), {"failed"})
+    late = late_runs.where(Sync.id.in_(_started_after())).subquery("late")
     query = query.join_from(Sync, late, late.c.sync_id == Sync.id, isouter=True)
     columns.append(_zero(late.c.failed).label("late_failed"))
     return query.add_columns(*columns)
 
 
-def _started_after(workspace_id: uuid.UUID, moment: datetime) -> Select[Any]:
-    """The syncs whose latest run started after `moment` (sync_states.last_started_at is
-    the latest start of any run)."""
+def _started_after() -> Select[Any]:
+    """The syncs whose latest run started after `failed_after` (sync_states.last_started_at
+    is the latest start of any run)."""
     return select(SyncState.sync_id).where(
-        SyncState.workspace_id == workspace_id, SyncState.last_started_at > moment
+        SyncState.workspace_id == bindparam("workspace_id"),
+        SyncState.last_started_at > bindparam("failed_after"),
     )
 
 
@@ -144,30 +173,18 @@ def _zero(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(column, 0)
 
 
-def _day_piece(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: list[uuid.UUID] | None,
-    edge: _Edge,
-    needed: set[str],
-) -> Select[Any]:
-    """Per sync, the `needed` measures over the rollups of the days after edge's day."""
+def _day_piece(shape: WindowShape, after_day: Any, needed: set[str]) -> Select[Any]:
+    """Per sync, the `needed` measures over the rollups of the days after `after_day`."""
     columns = [_whole(func.sum(getattr(SyncRunDay, m))).label(m) for m in sorted(needed)]
     scanned = (
         SyncRunDay.workspace_id == Sync.workspace_id,
         SyncRunDay.sync_id == Sync.id,
-        SyncRunDay.day > edge.after_day,
+        SyncRunDay.day > after_day,
     )
-    return _per_sync_by_id(session, workspace_id, sync_ids, columns, scanned, SyncRunDay)
+    return _per_sync_by_id(shape, columns, scanned, SyncRunDay)
 
 
-def _run_piece(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: list[uuid.UUID] | None,
-    started: tuple[datetime, datetime],
-    needed: set[str],
-) -> Select[Any]:
+def _run_piece(shape: WindowShape, started: tuple[Any, Any], needed: set[str]) -> Select[Any]:
     """Per sync, the `needed` measures over the finished runs started in [low, high)."""
     completed = SyncRun.status == "completed"
     counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
@@ -192,25 +209,24 @@ def _run_piece(
         SyncRun.status.in_(FINISHED),
     )
     columns = [_whole(terms[m]()).label(m) for m in sorted(needed)]
-    return _per_sync_by_id(session, workspace_id, sync_ids, columns, scanned, SyncRun)
+    return _per_sync_by_id(shape, columns, scanned, SyncRun)
 
 
 def _per_sync_by_id(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: list[uuid.UUID] | None,
-    columns: list[Any],
-    scanned: tuple[ColumnElement[bool], ...],
-    table: Any,
+    shape: WindowShape, columns: list[Any], scanned: tuple[ColumnElement[bool], ...], table: Any
 ) -> Select[Any]:
-    """_per_sync's aggregate keyed by `sync_id`, to join to a query over syncs."""
-    if is_sqlite(session):
+    """`columns` aggregated per sync over the rows of `table` matching `scanned`, keyed by
+    `sync_id`, to join to a query over syncs.
+
+    Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
+    that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL."""
+    if shape.sqlite:
         query = select(Sync.id.label("sync_id"), *columns).join(table, and_(*scanned))
         query = query.group_by(Sync.id)
     else:
         per_sync = select(*columns).where(*scanned).lateral()
         query = select(Sync.id.label("sync_id"), *per_sync.c).join(per_sync, true())
-    query = query.where(Sync.workspace_id == workspace_id)
-    if sync_ids is not None:
-        query = query.where(Sync.id.in_(sync_ids))
+    query = query.where(Sync.workspace_id == bindparam("workspace_id"))
+    if shape.some_syncs:
+        query = query.where(Sync.id.in_(bindparam("sync_ids", expanding=True)))
     return query
