@@ -191,9 +191,19 @@ def health_rows(
     # Column by column from here: a tuple per column, numpy for the arithmetic.
     column = dict(zip(keys, zip(*rows, strict=True) if rows else ((),) * len(keys), strict=True))
     scores = Scores(_score_columns(column, zone, now), column["status"])
+    # Validated as one list, in pydantic's core, rather than a model built per sync.
+    validated = _ENTRIES.validate_python(_entries(column, scores))
+    return [
+        SyncHealthRow(row, entry, scores.columns, position)
+        for position, (row, entry) in enumerate(zip(rows, validated, strict=True))
+    ]
+
+
+def _entries(column: dict[str, Sequence[Any]], scores: Scores) -> list[dict[str, Any]]:
+    """The fields of each sync's SyncHealthEntry, from the query's columns and the scores."""
     completed, failed = _ints(column["window_completed"]), _ints(column["window_failed"])
     finished = completed + failed
-    entries = [
+    return [
         dict(
             sync_id=sync_id,
             sync_name=name,
@@ -242,12 +252,6 @@ def health_rows(
             scores.components,
             strict=True,
         )
-    ]
-    # Validated as one list, in pydantic's core, rather than a model built per sync.
-    validated = _ENTRIES.validate_python(entries)
-    return [
-        SyncHealthRow(row, entry, scores.columns, position)
-        for position, (row, entry) in enumerate(zip(rows, validated, strict=True))
     ]
 
 
