@@ -50,10 +50,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(command: list[str], env: Mapping[str, str], port: int) -> Iterator[tuple[str, int]]:
+def server(
+    command: list[str], env: Mapping[str, str], port: int, cwd: str | None = None
+) -> Iterator[tuple[str, int]]:
     """The base URL and process ID of the server `command` starts on `port`, once it answers
     /healthz (uvicorn answers once the app's start-up is done), until the block ends."""
-    process = subprocess.Popen(command, env=dict(env))
+    process = subprocess.Popen(command, env=dict(env), cwd=cwd)
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_until_up(base, process, command)
@@ -108,23 +110,31 @@ def insights_serve(url: str, workers: int = 1, **settings: str) -> Iterator[str]
 
 @contextmanager
 def uvicorn_app(
-    factory: str, env: Mapping[str, str], workers: int = 1
+    factory: str, env: Mapping[str, str], workers: int = 1, cwd: str | None = None
 ) -> Iterator[tuple[str, int]]:
-    """The base URL and process ID of uvicorn serving the app `factory` makes."""
+    """The base URL and process ID of uvicorn serving the app `factory` makes (run in
+    `cwd`: `python -m` puts the working directory first on the import path)."""
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", factory, "--factory", "--host", "127.0.0.1"]
     command += ["--port", str(port), "--log-level", "warning", "--workers", str(workers)]
-    with server(command, env, port) as served:
+    with server(command, env, port, cwd) as served:
         yield served
 
 
 @contextmanager
-def service_process(url: str, **settings: str) -> Iterator[tuple[str, int]]:
+def service_process(
+    url: str, pythonpath: str | None = None, **settings: str
+) -> Iterator[tuple[str, int]]:
     """The base URL and process ID of the service (APP under uvicorn, one worker) on this
-    database. Its report cache is off: every call computes its report (the cache would answer
-    repeated calls from bytes; benchmarks.cached_reads measures that)."""
+    database; its code from `pythonpath` first when given (another checkout). Its report
+    cache is off: every call computes its report (the cache would answer repeated calls
+    from bytes; benchmarks.cached_reads measures that)."""
     env = service_env(url, **{"report_cache_seconds": "0", **settings})
-    with uvicorn_app(APP, env) as served:
+    cwd = None
+    if pythonpath is not None:
+        env["PYTHONPATH"] = pythonpath
+        cwd = pythonpath.split(os.pathsep)[0]  # else `python -m` imports this checkout first
+    with uvicorn_app(APP, env, cwd=cwd) as served:
         yield served
 
 
