@@ -14,6 +14,7 @@ from pyroaring import FrozenBitMap
 from sqlalchemy.orm import Session
 
 from insights import metrics
+from insights.lru import LruDict
 from insights.members.reads import PARALLEL_READS, ParallelReads
 
 # session.info key under which a session carries the process's MemberCaches.
@@ -64,35 +65,9 @@ class BitmapCache:
         return len(self._entries)
 
 
-class CountCache:
+class CountCache(LruDict[Hashable, int]):
     """Counts by a key naming the immutable inputs they came from, so they never go stale;
     the least recently used beyond `max_entries` go."""
-
-    def __init__(self, max_entries: int) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[Hashable, int] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable) -> int | None:
-        with self._lock:
-            if key not in self._entries:
-                return None
-            self._entries.move_to_end(key)
-            return self._entries[key]
-
-    def put(self, key: Hashable, count: int) -> None:
-        with self._lock:
-            self._entries[key] = count
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-
-    def __len__(self) -> int:
-        return len(self._entries)
 
 
 @dataclass(frozen=True)

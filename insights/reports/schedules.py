@@ -6,14 +6,14 @@ daylight-saving handling follows Debian cron (a skipped 02:00 runs at 03:00; an 
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
+
+from insights.lru import LruDict
 
 FIRE_TIMES = 8
 CACHE_ENTRIES = 4096
@@ -34,9 +34,7 @@ class ScheduleIntervals:
     interval changes only when its schedule fires, so most requests compute none."""
 
     def __init__(self, max_entries: int = CACHE_ENTRIES) -> None:
-        self.max_entries = max_entries
-        self._entries: OrderedDict[tuple[str, str], _Interval] = OrderedDict()
-        self._lock = threading.Lock()
+        self._entries: LruDict[tuple[str, str], _Interval] = LruDict(max_entries)
 
     def interval(self, schedule: str | None, zone: ZoneInfo, at: datetime) -> int | None:
         """Seconds between fire times (the longest of the latest gaps), or None when the
@@ -44,18 +42,13 @@ class ScheduleIntervals:
         if schedule is None or len(schedule.split()) != 5:
             return None
         key = (schedule, zone.key)
-        with self._lock:
-            cached = self._entries.get(key)
+        cached = self._entries.get(key)
         if cached is not None and cached.valid_from <= at < cached.valid_until:
             return cached.seconds
         computed = _compute(schedule, zone, at)
         if computed is None:
             return None
-        with self._lock:
-            self._entries[key] = computed
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.max_entries:
-                self._entries.popitem(last=False)
+        self._entries.put(key, computed)
         return computed.seconds
 
 

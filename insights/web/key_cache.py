@@ -5,9 +5,7 @@ and a revocation bumps it, so a revoked key is refused at once by every process.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from insights import auth, data_version, metrics
 from insights.auth import Principal
+from insights.lru import LruDict
 
 MAX_KEYS = 10_000
 
@@ -30,9 +29,8 @@ class KeyCache:
     """Checked keys by hash, at most MAX_KEYS, the least recently used dropped first."""
 
     def __init__(self, seconds: float, max_keys: int = MAX_KEYS) -> None:
-        self.seconds, self.max_keys = seconds, max_keys
-        self._checked: OrderedDict[str, _Checked] = OrderedDict()
-        self._lock = threading.Lock()
+        self.seconds = seconds
+        self._checked: LruDict[str, _Checked] = LruDict(max_keys)
 
     def trusted(self, raw: str) -> tuple[Principal, int] | None:
         """The principal of a key checked lately and the data version it was checked at,
@@ -67,17 +65,11 @@ class KeyCache:
 
     def _fresh(self, digest: str) -> _Checked | None:
         """The check of the key with this hash, unless none is cached or it is too old."""
-        with self._lock:
-            checked = self._checked.get(digest)
+        checked = self._checked.get(digest)
         return checked if checked is not None and checked.until > time.monotonic() else None
 
     def _remember(self, digest: str, checked: _Checked) -> None:
-        with self._lock:
-            self._checked[digest] = checked
-            self._checked.move_to_end(digest)
-            while len(self._checked) > self.max_keys:
-                self._checked.popitem(last=False)
+        self._checked.put(digest, checked)
 
     def _forget(self, digest: str) -> None:
-        with self._lock:
-            self._checked.pop(digest, None)
+        self._checked.pop(digest)
