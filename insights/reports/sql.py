@@ -170,3 +170,29 @@ def _day_start_sqlite(element: day_start, compiler: SQLCompiler, **kw: Any) -> s
     # same second, so >= and < keep their meaning (as in days_before).
     moment, days = (compiler.process(arg, **kw) for arg in element.clauses)
     return f"datetime({moment}, 'start of day', '+' || {days} || ' days')"
+
+
+class unordered(FunctionElement[Any]):  # lowercase: it reads as an SQL function
+    """SQL: the column argument as is; on SQLite `+column`, which keeps the planner from
+    reading another index for the column's order. A GROUP BY over a narrow range of a
+    partial index is cheaper sorted than read in a wide index's order (the failed runs of
+    a week for the health score: 3 ms against 220)."""
+
+    inherit_cache = True
+    name = "unordered"
+
+    def __init__(self, column: Any) -> None:
+        super().__init__(column)
+        self.type = column.type
+
+
+@compiles(unordered)
+def _unordered(element: unordered, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return str(compiler.process(column, **kw))
+
+
+@compiles(unordered, "sqlite")
+def _unordered_sqlite(element: unordered, compiler: SQLCompiler, **kw: Any) -> str:
+    (column,) = element.clauses
+    return f"+{compiler.process(column, **kw)}"

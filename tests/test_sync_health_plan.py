@@ -1,0 +1,59 @@
+"""How sync-health reads the runs: its one statement reaches the failed runs through the
+partial index of failed runs (one range for every sync), never by scanning the wide index
+of all runs, which SQLite prefers for its order unless told otherwise."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from insights.reports.sync_health import sync_health
+from tests.support.databases import Database
+from tests.support.factories import make_sync, make_sync_run, make_workspace
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def test_the_failed_runs_are_one_range_of_their_partial_index(db: Database) -> None:
+    if db.kind != "sqlite":
+        pytest.skip("PostgreSQL's planner picks by the table's size; SQLite's by the query")
+    with db.session() as session, session.begin():
+        workspace = make_workspace(session)
+        for number in range(3):
+            sync = make_sync(session, workspace.id, name=f"Sync {number}")
+            for hours in range(0, 24 * 9, 5):
+                started = NOW - timedelta(hours=hours)
+                status = "failed" if hours % 3 == 0 else "completed"
+                make_sync_run(
+                    session,
+                    workspace.id,
+                    sync.id,
+                    started_at=started,
+                    status=status,
+                    completed_at=started + timedelta(minutes=4),
+                )
+    statements: list[tuple[str, Any]] = []
+
+    def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if "sync_states" in statement:
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        with db.read() as session:
+            report = sync_health(session, workspace.id, days=7, now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", caught)
+    assert report.total_syncs == 3 and all(e.failed_runs > 0 for e in report.syncs)
+    ((statement, parameters),) = statements
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    details = [row[-1] for row in plan]
+    assert any("ix_sync_runs_failed (workspace_id=? AND started_at>?)" in d for d in details)
+    assert not any(d.startswith("SCAN sync_runs") for d in details), details
+    # Every read of the runs is an index range: per sync, or of the failed runs.
+    run_reads = [d for d in details if "sync_runs" in d and "sync_runs_" not in d[:12]]
+    assert run_reads and all("started_at>?" in d for d in run_reads), run_reads
