@@ -1,5 +1,5 @@
 """The warm-up leaves nothing for a first request to build: after it, the first audience
-overlap compiles no SQL statement (each comes
+overlap and the first GET of one resource of each kind compile no SQL statement (each comes
 from SQLAlchemy's compiled cache) and read no endpoint's source file (FastAPI's note of where
 an endpoint is). Without the warm-up the same requests do both, so the checks cannot pass
 for want of anything to see. On SQLite and PostgreSQL."""
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import CacheStats
 
 from insights import auth, workspaces
+from insights.kinds import KINDS
 from insights.models import ApiKey, utcnow
 from insights.web.state import AppState
 from tests.support.databases import Database
@@ -79,13 +80,14 @@ def _workspace(db: Database) -> tuple[uuid.UUID, str, dict[str, uuid.UUID]]:
 
 
 def _first_requests(served: Served, db: Database) -> list[str]:
-    """The path of the first overlap, answered."""
+    """The paths of the first overlap and of the first GET of each kind, each answered."""
     workspace_id, key, ids = _workspace(db)
     client = served.client()
     headers = {"Authorization": f"Bearer {key}", "X-Workspace-ID": str(workspace_id)}
     base = f"/api/v1/workspaces/{workspace_id}"
     pair = f"{ids['audiences']},{ids['other audience']}"
     paths = [f"{base}/insights/audience-overlap?audience_ids={pair}"]
+    paths += [f"{base}/{kind}/{ids[kind]}" for kind in KINDS]
     for path in paths:
         response = client.get(path, headers=headers)
         assert response.status_code == 200, response.text
@@ -126,7 +128,7 @@ def _sources_read(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
 
 
 @pytest.mark.parametrize("warm_up", [True, False], ids=["warmed", "cold"])
-def test_first_overlap_compiles_nothing_after_the_warm_up(
+def test_first_overlap_and_resource_gets_compile_nothing_after_the_warm_up(
     db: Database, monkeypatch: pytest.MonkeyPatch, warm_up: bool
 ) -> None:
     with served_app(db, warm_up=warm_up) as served:

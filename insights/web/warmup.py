@@ -4,7 +4,7 @@ SQLAlchemy compiles each report's statements once per engine (then reuses them f
 compiled cache), as it does the key check's, Jinja compiles a template on first use, FastAPI
 builds an included router's request handling (and notes each endpoint's place in its source
 file) on the first request that reaches it, and the pool opens connections one request at a
-time. Every report runs once here on a small demo
+time. Every report, and the GET of one resource of each kind, runs once here on a small demo
 workspace written in a transaction that is rolled back: nobody ever sees it, and the
 statements compiled are the ones real data needs (a workspace that does not exist would stop
 at the first query)."""
@@ -22,9 +22,10 @@ from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights import auth, data_version, workspaces
+from insights import auth, data_version, resources, workspaces
 from insights.db import is_sqlite
 from insights.demo.builder import build_demo
+from insights.kinds import KINDS
 from insights.models import Audience, Sync
 from insights.reports import (
     activation_coverage,
@@ -73,11 +74,22 @@ def _run_reports(state: AppState) -> None:
         state.caches.clear()
         for report in REPORTS:
             report(session, workspace.id, _ids(session, workspace.id))
+        _read_one_of_each_kind(session, workspace.id)
         _check_a_key(session, workspace.id)
     finally:
         session.rollback()
         session.close()
         state.caches.clear()  # the rolled-back workspace's members: nobody will ask
+
+
+def _read_one_of_each_kind(session: Session, workspace_id: uuid.UUID) -> None:
+    """The GET of one resource, as its route computes it, for every kind: each kind has
+    its own statements (its table, the fields it derives on read)."""
+    for kind in KINDS.values():
+        found = resources.get(
+            session, workspace_id, kind, min(resources.ids(session, workspace_id, kind))
+        )
+        resources.read(session, workspace_id, kind, found).model_dump_json(by_alias=True)
 
 
 def _check_a_key(session: Session, workspace_id: uuid.UUID) -> None:
