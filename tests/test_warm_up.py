@@ -141,3 +141,15 @@ def test_first_overlap_and_resource_gets_compile_nothing_after_the_warm_up(
     else:  # what the warm-up saves: the same requests, in a process without it
         assert len(compiled) >= len(paths), compiled
         assert len(read) == len(paths), read
+
+
+def test_the_warm_up_starts_every_bitmap_reader_with_its_connection(db: Database) -> None:
+    """PostgreSQL reads member bitmaps over extra connections, one thread each: started and
+    connected by the warm-up, not by the first overlap."""
+    if db.kind != "postgresql":
+        pytest.skip("only PostgreSQL reads bitmaps over extra connections")
+    with served_app(db, warm_up=True, bitmap_read_connections=2) as served:
+        reads = served.app.state.insights.parallel_reads
+        assert reads is not None and reads.connections == 2
+        assert len(reads._threads._threads) == 2  # type: ignore[attr-defined]
+        assert reads._engine.pool.checkedin() == 2  # type: ignore[attr-defined]
