@@ -151,5 +151,5 @@ def test_the_warm_up_starts_every_bitmap_reader_with_its_connection(db: Database
     with served_app(db, warm_up=True, bitmap_read_connections=2) as served:
         reads = served.app.state.insights.parallel_reads
         assert reads is not None and reads.connections == 2
-        assert len(reads._threads._threads) == 2  # type: ignore[attr-defined]
-        assert reads._engine.pool.checkedin() == 2  # type: ignore[attr-defined]
+        assert len(reads._threads._threads) == 2
+        assert reads._engine.pool.checkedin() == 2
