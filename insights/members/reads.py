@@ -52,7 +52,12 @@ class ParallelReads:
         everyone = threading.Barrier(self.connections)
 
         def open_one() -> None:
-            with self._engine.connect():
+            try:
+                connection = self._engine.connect()
+            except BaseException:
+                everyone.abort()  # the others stop waiting for this one
+                raise
+            with connection:
                 everyone.wait(OPEN_SECONDS)
 
         for opened in [self._threads.submit(open_one) for _ in range(self.connections)]:
