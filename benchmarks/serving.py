@@ -101,11 +101,19 @@ def service_env(url: str, **settings: str) -> dict[str, str]:
 @contextmanager
 def insights_serve(url: str, workers: int = 1, **settings: str) -> Iterator[str]:
     """The base URL of `insights serve --workers <workers>` on this database."""
+    with insights_process(url, workers, **settings) as (base, _pid):
+        yield base
+
+
+@contextmanager
+def insights_process(url: str, workers: int = 1, **settings: str) -> Iterator[tuple[str, int]]:
+    """The base URL and process ID of `insights serve --workers <workers>` (with one worker,
+    the process that serves) on this database."""
     port = free_port()
     command = [INSIGHTS, "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
-    with server(command, service_env(url, **settings), port) as (base, _pid):
-        yield base
+    with server(command, service_env(url, **settings), port) as served:
+        yield served
 
 
 @contextmanager

@@ -36,17 +36,21 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the service."""
     import uvicorn
 
+    from insights.cli.listeners import run_workers
+
+    options: dict[str, Any] = {
+        "factory": True,
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "log_level": settings.log_level,
+        "timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS,
+    }
     # uvicorn spawns its workers: each imports the metrics anew, in multiprocess mode.
     with shared_by_processes(workers):
-        uvicorn.run(
-            "insights.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level=settings.log_level,
-            timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
-        )
+        if workers > 1 and run_workers(uvicorn.Config("insights.app:create_app", **options)):
+            return
+        uvicorn.run("insights.app:create_app", **options)
 
 
 @main.group()
