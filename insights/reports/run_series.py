@@ -39,9 +39,10 @@ def completed_runs(
     start: datetime,
     *,
     positive_duration: bool = False,
+    before: datetime | None = None,
 ) -> dict[uuid.UUID, RunSeries]:
-    """Per sync, its completed runs started at or after `start` (with a duration above 0
-    only, if asked)."""
+    """Per sync, its completed runs started at or after `start` (and before `before`, if
+    given; with a duration above 0 only, if asked)."""
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
     query = select(
@@ -52,6 +53,8 @@ def completed_runs(
         SyncRun.status == "completed",
         SyncRun.started_at >= start,
     )
+    if before is not None:
+        query = query.where(SyncRun.started_at < before)
     if positive_duration:
         query = query.where(SyncRun.completed_at > SyncRun.started_at)
     if sync_ids is not None:

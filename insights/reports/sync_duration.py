@@ -1,5 +1,5 @@
 """Sync duration (contract 8.2): how long each sync's completed runs of a window took, with
-nearest-rank percentiles, and per local date."""
+nearest-rank percentiles, and per local date; read per local day (reports.local_days)."""
 
 from __future__ import annotations
 
@@ -12,14 +12,13 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from insights.models import Sync
-from insights.reports.common import round_half_up_int, window_start, workspace_zone
+from insights.reports.common import round_half_up_int, window_start
+from insights.reports.local_days import EMPTY, DaySeries, window_days
 from insights.reports.params import selected
-from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs, total
+from insights.reports.run_series import Ints, total
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID
-
-EMPTY = RunSeries(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
 
 
 class DurationPoint(ResponseModel):
@@ -80,11 +79,8 @@ def sync_duration(
     now = score_moment(now)
     syncs = selected(session, workspace_id, Sync, sync_ids)
     start = window_start(now, days)
-    series = completed_runs(session, workspace_id, chosen_ids(syncs, sync_ids), start)
-    days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
-    return SyncDurationResponse(
-        syncs=[_entry(row, series.get(row.id, EMPTY), days_of) for row in syncs]
-    )
+    series = window_days(session, workspace_id, chosen_ids(syncs, sync_ids), start, now)
+    return SyncDurationResponse(syncs=[_entry(row, series.get(row.id, EMPTY)) for row in syncs])
 
 
 def chosen_ids(rows: list[Any], asked: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
@@ -104,20 +100,23 @@ def nearest_rank(ordered: Ints, percent: int) -> int:
     return int(ordered[max(position, 1) - 1])
 
 
-def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncDuration:
-    durations = runs.durations
+def _entry(row: Any, days: DaySeries) -> SyncDuration:
+    durations = days.durations
     count = len(durations)
     ordered = np.sort(durations)
-    days = Days.group(days_of(runs.started))
     points = [
         DurationPoint.model_construct(
             date=date,
-            runs=int(runs_of_day),
-            avg_duration_seconds=_half_up(total_seconds, int(runs_of_day)),
+            runs=runs_of_day,
+            avg_duration_seconds=_half_up(total_seconds, runs_of_day),
             max_duration_seconds=longest,
         )
         for date, runs_of_day, total_seconds, longest in zip(
-            days.dates(), days.counts, days.sums(durations), days.maxima(durations), strict=True
+            days.dates(),
+            days.runs.tolist(),
+            days.duration_sums.tolist(),
+            days.duration_maxes.tolist(),
+            strict=True,
         )
     ]
     return SyncDuration(
