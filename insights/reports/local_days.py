@@ -1,33 +1,32 @@
 """Per sync, the completed runs of a window by local date (the workspace's zone), for
 sync-duration and sync-throughput: the days the window holds whole are read from the
-local-day rollups (sync_local_days, kept by triggers, migration 0010), the runs of the
-first local date, which the window's start cuts, one by one. So a window costs
-O(syncs x days), not O(runs), and stays exact: the rollups hold every duration, and the
-cut day is read from the runs. If the rollups are not kept in the workspace's zone (only
-after a zone changed behind the ORM, see insights.zones), every run is read, as before."""
+local-day rollups (sync_local_days, kept by triggers, migration 0010), the first local
+date, which the window's start cuts, from its runs. So a window costs O(syncs x days), not
+O(runs), and stays exact: the rollups hold every duration, and the cut day is read from
+the runs. If the rollups are not kept in the workspace's zone (only after a zone changed
+behind the ORM, see insights.zones), every run is read, as before."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import and_, select, true
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from insights.db import is_sqlite
 from insights.errors import NotFound
-from insights.models import Sync, SyncLocalDay, Workspace, WorkspaceZone
+from insights.models import Workspace, WorkspaceZone
 from insights.reports.common import day_date, utc_offsets
-from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
-from insights.reports.sql import aligned_int_list, int_list, parse_int_lists
+from insights.reports.day_lists import HALF_BITS, LISTED, Lists, cut_day_lists, rollup_lists
+from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs, total
+from insights.reports.sql import parse_int_lists
 
 DAY_SECONDS = 86400
-HALF_BITS = 32
 # A zone's offset moves by hours at most: two days either side of a window's start hold
 # every piece that can put a run on the start's local day.
 AROUND = timedelta(days=2)
@@ -38,14 +37,16 @@ EMPTY_INTS = np.empty(0, np.int64)
 class DaySeries:
     """One sync's window per local date, ascending: its completed runs, their duration sum
     and maximum, those of them that took time (duration above 0: the runs throughput
-    rates) and their rows synced; and every duration of the window, in no order."""
+    rates) and their rows synced in 32-bit halves (a day's rows can pass 2**63); and every
+    duration of the window, in no order."""
 
     days: Ints  # days since 1970-01-01
     runs: Ints
     duration_sums: Ints
     duration_maxes: Ints
     timed_runs: Ints
-    timed_rows: list[int]  # Python ints: a day's rows can pass 2**63
+    timed_rows_high: Ints
+    timed_rows_low: Ints
     durations: Ints
 
     @classmethod
@@ -58,37 +59,52 @@ class DaySeries:
             runs = RunSeries(runs.started[kept], runs.durations[kept], runs.rows[kept])
         days = Days.group(local)
         timed = runs.durations > 0
+        rows = np.where(timed, runs.rows, 0)
+
+        def sums(values: Ints) -> Ints:
+            return np.array(days.sums(values), np.int64)
+
         return cls(
             days.numbers,
             days.counts.astype(np.int64),
-            np.array(days.sums(runs.durations), np.int64),
+            sums(runs.durations),
             np.array(days.maxima(runs.durations), np.int64),
-            np.array(days.sums(timed.astype(np.int64)), np.int64),
-            days.sums(np.where(timed, runs.rows, 0)),
+            sums(timed.astype(np.int64)),
+            sums(rows >> HALF_BITS),
+            sums(rows & ((1 << HALF_BITS) - 1)),
             runs.durations,
         )
 
     def then(self, later: DaySeries) -> DaySeries:
         """This series followed by one of later days."""
-
-        def joined(name: str) -> Ints:
-            return np.concatenate([getattr(self, name), getattr(later, name)])
-
+        names = [field.name for field in fields(self)]
         return DaySeries(
-            joined("days"),
-            joined("runs"),
-            joined("duration_sums"),
-            joined("duration_maxes"),
-            joined("timed_runs"),
-            self.timed_rows + later.timed_rows,
-            joined("durations"),
+            *(np.concatenate([getattr(self, name), getattr(later, name)]) for name in names)
         )
 
-    def dates(self) -> list[Any]:
-        return [day_date(int(number)) for number in self.days]
+    def dates(self) -> list[date]:
+        return [_date_of(number) for number in self.days.tolist()]
+
+    def timed_rows(self) -> list[int]:
+        """Each day's rows synced by its timed runs."""
+        return [
+            (high << HALF_BITS) + low
+            for high, low in zip(
+                self.timed_rows_high.tolist(), self.timed_rows_low.tolist(), strict=True
+            )
+        ]
+
+    def total_timed_rows(self) -> int:
+        return (total(self.timed_rows_high) << HALF_BITS) + total(self.timed_rows_low)
 
 
-EMPTY = DaySeries(EMPTY_INTS, EMPTY_INTS, EMPTY_INTS, EMPTY_INTS, EMPTY_INTS, [], EMPTY_INTS)
+@lru_cache(maxsize=4096)
+def _date_of(number: int) -> date:
+    """A day number's date, memoised: 1,000 syncs share the same 30 dates."""
+    return day_date(number)
+
+
+EMPTY = DaySeries(*[EMPTY_INTS] * 8)
 
 
 def window_days(
@@ -105,14 +121,20 @@ def window_days(
         runs = completed_runs(session, workspace_id, sync_ids, start)
         days_of = LocalDays.of(zone, start, now)
         return {sync_id: DaySeries.of_runs(found, days_of) for sync_id, found in runs.items()}
-    last_cut, whole_from = cut_day(zone, start)
-    series = _rollups(session, workspace_id, sync_ids, last_cut)
-    if whole_from > start:
-        edge = completed_runs(session, workspace_id, sync_ids, start, before=whole_from)
-        days_of = LocalDays.of(zone, start, whole_from)
-        for sync_id, found in edge.items():
-            cut = DaySeries.of_runs(found, days_of, through=last_cut)
-            series[sync_id] = cut.then(series.get(sync_id, EMPTY))
+    last, whole_from = cut_day(zone, start)
+    lists = rollup_lists(session, workspace_id, sync_ids, last)
+    if whole_from <= start:
+        return _parsed(lists)
+    if _on_one_day(zone, start, whole_from, last):
+        cut = cut_day_lists(session, workspace_id, sync_ids, last, start, whole_from)
+        return _parsed(_prepended(cut, lists))
+    # The cut spans local dates (a clock set back across midnight): grouped run by run.
+    series = _parsed(lists)
+    edge = completed_runs(session, workspace_id, sync_ids, start, before=whole_from)
+    days_of = LocalDays.of(zone, start, whole_from)
+    for sync_id, found in edge.items():
+        first = DaySeries.of_runs(found, days_of, through=last)
+        series[sync_id] = first.then(series.get(sync_id, EMPTY))
     return series
 
 
@@ -153,66 +175,48 @@ def _zones(session: Session, workspace_id: uuid.UUID) -> tuple[ZoneInfo, bool]:
     return ZoneInfo(found[0]), found[0] == found[1]
 
 
-def _rollups(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: Sequence[uuid.UUID] | None,
-    after: int,
-) -> dict[uuid.UUID, DaySeries]:
-    """Per sync, its local days after `after`, as lists: one row per sync, not per day.
-
-    Both forms loop over the syncs and range-scan each one's days in the key's order.
-    SQLite picks that plan for a join; PostgreSQL gets LATERAL (as run_totals does)."""
-    day = SyncLocalDay.day
-    columns: list[Any] = [
-        aligned_int_list(getattr(SyncLocalDay, name), day)
-        for name in ("day", "runs", "duration_sum", "duration_max", "timed_runs")
-    ]
-    columns += [
-        aligned_int_list(SyncLocalDay.timed_rows_high, day),
-        aligned_int_list(SyncLocalDay.timed_rows_low, day),
-        int_list(SyncLocalDay.durations),
-    ]
-    scanned = (
-        SyncLocalDay.workspace_id == Sync.workspace_id,
-        SyncLocalDay.sync_id == Sync.id,
-        day > after,
-    )
-    if is_sqlite(session):
-        query = select(Sync.id, *columns).join(SyncLocalDay, and_(*scanned)).group_by(Sync.id)
-    else:
-        per_sync = select(*(column.label(f"c{n}") for n, column in enumerate(columns)))
-        lateral = per_sync.where(*scanned).lateral()
-        query = select(Sync.id, *lateral.c).join(lateral, true())
-    query = query.where(Sync.workspace_id == workspace_id)
-    if sync_ids is not None:
-        query = query.where(Sync.id.in_(list(sync_ids)))
-    found = [row for row in session.execute(query) if row[1] is not None]
-    lists = [parse_int_lists([row[n] for row in found]) for n in range(1, 9)]
-    return {row[0]: _series(*(values[n] for values in lists)) for n, row in enumerate(found)}
+def _on_one_day(zone: ZoneInfo, low: datetime, high: datetime, day: int) -> bool:
+    """Whether every moment of [low, high) is on local `day`."""
+    pieces = utc_offsets(zone, low, high)
+    ends = [begin for begin, _ in pieces[1:]] + [int(high.timestamp())]
+    first = int(low.timestamp())
+    for (begin, offset), end in zip(pieces, ends, strict=True):
+        begin = max(begin, first)
+        if (
+            begin < end
+            and not (begin + offset) // DAY_SECONDS == (end - 1 + offset) // DAY_SECONDS == day
+        ):
+            return False
+    return True
 
 
-def _series(
-    days: Ints,
-    runs: Ints,
-    sums: Ints,
-    maxes: Ints,
-    timed: Ints,
-    rows_high: Ints,
-    rows_low: Ints,
-    durations: Ints,
-) -> DaySeries:
-    order = np.argsort(days, kind="stable")  # SQLite's lists line up, in the scan's order
-    rows = [
-        (high << HALF_BITS) + low
-        for high, low in zip(rows_high.tolist(), rows_low.tolist(), strict=True)
-    ]
-    return DaySeries(
-        days[order],
-        runs[order],
-        sums[order],
-        maxes[order],
-        timed[order],
-        [rows[n] for n in order.tolist()],
-        durations,
-    )
+def _prepended(
+    first: dict[uuid.UUID, Lists], later: dict[uuid.UUID, Lists]
+) -> dict[uuid.UUID, Lists]:
+    """Per sync, the lists of `first` (one earlier day) before those of `later`, as text."""
+    joined = dict(later)
+    for sync_id, lists in first.items():
+        after = later.get(sync_id)
+        joined[sync_id] = (
+            lists if after is None else [f"{a},{b}" for a, b in zip(lists, after, strict=True)]
+        )
+    return joined
+
+
+def _parsed(lists: dict[uuid.UUID, Lists]) -> dict[uuid.UUID, DaySeries]:
+    """The lists parsed, each column in one numpy pass over every sync."""
+    keys = list(lists)
+    columns = [parse_int_lists([lists[key][n] for key in keys]) for n in range(len(LISTED))]
+    return {key: _ordered(*(column[n] for column in columns)) for n, key in enumerate(keys)}
+
+
+def _ordered(*arrays: Ints) -> DaySeries:
+    """A sync's series, put in day order if its lists came otherwise (SQLite lists a group
+    in its scan's order, which is the key's, but does not promise it)."""
+    series = DaySeries(*arrays)
+    days = series.days
+    if len(days) < 2 or bool((days[1:] > days[:-1]).all()):
+        return series
+    order = np.argsort(days, kind="stable")
+    reordered = [values[order] for values in arrays[:-1]]
+    return DaySeries(*reordered, series.durations)  # type: ignore[call-arg]

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from insights.models import Sync, SyncRun
 from insights.reports.common import round_half_up, window_start
@@ -27,7 +28,9 @@ from insights.types import ID
 DEGRADED_SHARE = Fraction(1, 2)  # degraded: the latest run below half the usual rate
 
 
-class ThroughputPoint(ResponseModel):
+class ThroughputPoint(TypedDict):
+    """A plain dict, as sync_duration's points."""
+
     date: dt.date
     runs: int
     rows_synced: int
@@ -129,7 +132,8 @@ def rate(rows: int, seconds: int) -> Fraction | None:
 def _entry(row: Any, days: DaySeries, with_points: bool) -> SyncThroughput:
     # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
     # runs' seconds.
-    rows, seconds, count = sum(days.timed_rows), total(days.duration_sums), total(days.timed_runs)
+    rows, seconds = days.total_timed_rows(), total(days.duration_sums)
+    count = total(days.timed_runs)
     average = rate(rows, seconds)
     current = baseline = None
     if count:
@@ -160,16 +164,16 @@ def _one_place(value: Fraction | None) -> float | None:
 
 def _points(days: DaySeries) -> list[ThroughputPoint]:
     return [
-        ThroughputPoint.model_construct(
-            date=date,
-            runs=count,
-            rows_synced=rows,
-            rows_per_second=_one_place(rate(rows, seconds)),
-        )
+        {
+            "date": date,
+            "runs": count,
+            "rows_synced": rows,
+            "rows_per_second": round_half_up(rows, seconds, 1),
+        }
         for date, count, rows, seconds in zip(
             days.dates(),
             days.timed_runs.tolist(),
-            days.timed_rows,
+            days.timed_rows(),
             days.duration_sums.tolist(),
             strict=True,
         )
