@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +24,7 @@ from insights.errors import NotFound
 from insights.models import Workspace, WorkspaceZone
 from insights.reports.common import day_date, utc_offsets
 from insights.reports.day_lists import HALF_BITS, LISTED, Lists, cut_day_lists, rollup_lists
-from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs, total
+from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
 from insights.reports.sql import parse_int_lists
 
 DAY_SECONDS = 86400
@@ -37,16 +38,15 @@ EMPTY_INTS = np.empty(0, np.int64)
 class DaySeries:
     """One sync's window per local date, ascending: its completed runs, their duration sum
     and maximum, those of them that took time (duration above 0: the runs throughput
-    rates) and their rows synced in 32-bit halves (a day's rows can pass 2**63); and every
-    duration of the window, in no order."""
+    rates) and their rows synced; and every duration of the window, in no order. Python
+    lists per day (each value goes into a dict of the answer), numpy for the durations."""
 
-    days: Ints  # days since 1970-01-01
-    runs: Ints
-    duration_sums: Ints
-    duration_maxes: Ints
-    timed_runs: Ints
-    timed_rows_high: Ints
-    timed_rows_low: Ints
+    days: list[int]  # days since 1970-01-01
+    runs: list[int]
+    duration_sums: list[int]
+    duration_maxes: list[int]
+    timed_runs: list[int]
+    timed_rows: list[int]  # a day's rows can pass 2**63
     durations: Ints
 
     @classmethod
@@ -59,43 +59,39 @@ class DaySeries:
             runs = RunSeries(runs.started[kept], runs.durations[kept], runs.rows[kept])
         days = Days.group(local)
         timed = runs.durations > 0
-        rows = np.where(timed, runs.rows, 0)
-
-        def sums(values: Ints) -> Ints:
-            return np.array(days.sums(values), np.int64)
-
         return cls(
-            days.numbers,
-            days.counts.astype(np.int64),
-            sums(runs.durations),
-            np.array(days.maxima(runs.durations), np.int64),
-            sums(timed.astype(np.int64)),
-            sums(rows >> HALF_BITS),
-            sums(rows & ((1 << HALF_BITS) - 1)),
+            days.numbers.tolist(),
+            days.counts.tolist(),
+            days.sums(runs.durations),
+            days.maxima(runs.durations),
+            days.sums(timed.astype(np.int64)),
+            days.sums(np.where(timed, runs.rows, 0)),
             runs.durations,
         )
 
-    def then(self, later: DaySeries) -> DaySeries:
-        """This series followed by one of later days."""
-        names = [field.name for field in fields(self)]
-        return DaySeries(
-            *(np.concatenate([getattr(self, name), getattr(later, name)]) for name in names)
-        )
+    @classmethod
+    def of_lists(cls, lists: Sequence[list[int]], durations: Ints) -> DaySeries:
+        """From its per-day lists, in the order of `lists()`."""
+        days, runs, sums, maxes, timed, rows = lists
+        return cls(days, runs, sums, maxes, timed, rows, durations)
 
-    def dates(self) -> list[date]:
-        return [_date_of(number) for number in self.days.tolist()]
-
-    def timed_rows(self) -> list[int]:
-        """Each day's rows synced by its timed runs."""
+    def lists(self) -> list[list[int]]:
         return [
-            (high << HALF_BITS) + low
-            for high, low in zip(
-                self.timed_rows_high.tolist(), self.timed_rows_low.tolist(), strict=True
-            )
+            self.days,
+            self.runs,
+            self.duration_sums,
+            self.duration_maxes,
+            self.timed_runs,
+            self.timed_rows,
         ]
 
-    def total_timed_rows(self) -> int:
-        return (total(self.timed_rows_high) << HALF_BITS) + total(self.timed_rows_low)
+    def then(self, later: DaySeries) -> DaySeries:
+        """This series followed by one of later days."""
+        lists = [mine + theirs for mine, theirs in zip(self.lists(), later.lists(), strict=True)]
+        return DaySeries.of_lists(lists, np.concatenate([self.durations, later.durations]))
+
+    def dates(self) -> list[date]:
+        return [_date_of(number) for number in self.days]
 
 
 @lru_cache(maxsize=4096)
@@ -104,7 +100,7 @@ def _date_of(number: int) -> date:
     return day_date(number)
 
 
-EMPTY = DaySeries(*[EMPTY_INTS] * 8)
+EMPTY = DaySeries([], [], [], [], [], [], EMPTY_INTS)
 
 
 def window_days(
@@ -204,19 +200,44 @@ def _prepended(
 
 
 def _parsed(lists: dict[uuid.UUID, Lists]) -> dict[uuid.UUID, DaySeries]:
-    """The lists parsed, each column in one numpy pass over every sync."""
+    """The lists parsed in one numpy pass over every sync (the per-day columns line up, so
+    they parse as one array), then cut into each sync's part as Python lists."""
     keys = list(lists)
-    columns = [parse_int_lists([lists[key][n] for key in keys]) for n in range(len(LISTED))]
-    return {key: _ordered(*(column[n] for column in columns)) for n, key in enumerate(keys)}
+    counts = [lists[key][0].count(",") + 1 for key in keys]
+    per_day = len(LISTED) - 1
+    joined = ",".join(text for n in range(per_day) for text in (lists[k][n] for k in keys))
+    flat = np.fromstring(joined, dtype=np.int64, sep=",") if keys else EMPTY_INTS
+    days, runs, sums, maxes, timed, highs, lows = flat.reshape(per_day, -1)
+    in_order = _in_day_order(days, counts)
+    rows = (highs << HALF_BITS) + lows if int(highs.max(initial=0)) < 2**30 else None
+    columns = [values.tolist() for values in (days, runs, sums, maxes, timed)]
+    columns.append(
+        rows.tolist()
+        if rows is not None
+        else [(h << HALF_BITS) + low for h, low in zip(highs.tolist(), lows.tolist(), strict=True)]
+    )
+    durations = parse_int_lists([lists[key][-1] for key in keys])
+    series = {}
+    end = 0
+    for n, key in enumerate(keys):
+        begin, end = end, end + counts[n]
+        found = DaySeries.of_lists([values[begin:end] for values in columns], durations[n])
+        series[key] = found if in_order else _ordered(found)
+    return series
 
 
-def _ordered(*arrays: Ints) -> DaySeries:
-    """A sync's series, put in day order if its lists came otherwise (SQLite lists a group
-    in its scan's order, which is the key's, but does not promise it)."""
-    series = DaySeries(*arrays)
+def _in_day_order(days: Ints, counts: list[int]) -> bool:
+    """Whether each sync's days ascend (a fall can only come where a sync's part begins)."""
+    falls = np.flatnonzero(days[1:] <= days[:-1]) + 1
+    return bool(np.isin(falls, np.cumsum(counts)).all())
+
+
+def _ordered(series: DaySeries) -> DaySeries:
+    """The series in day order, if its lists came otherwise (SQLite lists a group in its
+    scan's order, which is the key's, but does not promise it)."""
     days = series.days
-    if len(days) < 2 or bool((days[1:] > days[:-1]).all()):
+    if all(earlier < later for earlier, later in pairwise(days)):
         return series
-    order = np.argsort(days, kind="stable")
-    reordered = [values[order] for values in arrays[:-1]]
-    return DaySeries(*reordered, series.durations)  # type: ignore[call-arg]
+    order = sorted(range(len(days)), key=days.__getitem__)
+    lists = [[values[n] for n in order] for values in series.lists()]
+    return DaySeries.of_lists(lists, series.durations)

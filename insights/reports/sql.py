@@ -5,6 +5,7 @@ each driver hands it over (driver_id)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -129,7 +130,7 @@ def _aligned_sqlite(element: aligned_int_list, compiler: SQLCompiler, **kw: Any)
     return f"group_concat({value})"
 
 
-def parse_int_lists(lists: list[str | None]) -> list[NDArray[np.int64]]:
+def parse_int_lists(lists: Sequence[str | None]) -> list[NDArray[np.int64]]:
     """The integers of many int_list texts, parsed in one numpy pass (not one per list)."""
     counts = [0 if text is None else text.count(",") + 1 for text in lists]
     joined = ",".join(text for text in lists if text)

@@ -103,17 +103,16 @@ def _entry(row: Any, days: DaySeries) -> SyncDuration:
     durations = days.durations
     count = len(durations)
     ordered = np.sort(durations)
-    counts = days.runs
-    means = (2 * days.duration_sums + counts) // (2 * counts)  # half-up: durations are >= 0
     points: list[DurationPoint] = [
         {
             "date": date,
             "runs": runs,
-            "avg_duration_seconds": mean,
+            # Half-up: durations are >= 0.
+            "avg_duration_seconds": (2 * seconds + runs) // (2 * runs),
             "max_duration_seconds": longest,
         }
-        for date, runs, mean, longest in zip(
-            days.dates(), counts.tolist(), means.tolist(), days.duration_maxes.tolist(), strict=True
+        for date, runs, seconds, longest in zip(
+            days.dates(), days.runs, days.duration_sums, days.duration_maxes, strict=True
         )
     ]
     return SyncDuration(

@@ -18,7 +18,6 @@ from insights.models import Sync, SyncRun
 from insights.reports.common import round_half_up, window_start
 from insights.reports.local_days import EMPTY, DaySeries, window_days
 from insights.reports.params import selected
-from insights.reports.run_series import total
 from insights.reports.sql import duration_seconds
 from insights.reports.sync_duration import chosen_ids
 from insights.reports.sync_health import score_moment
@@ -132,8 +131,7 @@ def rate(rows: int, seconds: int) -> Fraction | None:
 def _entry(row: Any, days: DaySeries, with_points: bool) -> SyncThroughput:
     # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
     # runs' seconds.
-    rows, seconds = days.total_timed_rows(), total(days.duration_sums)
-    count = total(days.timed_runs)
+    rows, seconds, count = sum(days.timed_rows), sum(days.duration_sums), sum(days.timed_runs)
     average = rate(rows, seconds)
     current = baseline = None
     if count:
@@ -172,9 +170,9 @@ def _points(days: DaySeries) -> list[ThroughputPoint]:
         }
         for date, count, rows, seconds in zip(
             days.dates(),
-            days.timed_runs.tolist(),
-            days.timed_rows(),
-            days.duration_sums.tolist(),
+            days.timed_runs,
+            days.timed_rows,
+            days.duration_sums,
             strict=True,
         )
         if count
