@@ -85,7 +85,11 @@ def sync_duration(
     syncs = selected(session, workspace_id, Sync, sync_ids)
     start = window_start(now, days)
     series = window_days(session, workspace_id, chosen_ids(syncs, sync_ids), start, now)
-    return SyncDurationResponse(syncs=[_entry(row, series.get(row.id, EMPTY)) for row in syncs])
+    # Built without validation: every field is made here, of its type (1,000 entries of
+    # 30 points each took pydantic a fifth of the answer's time to check again).
+    return SyncDurationResponse.model_construct(
+        syncs=[_entry(row, series.get(row.id, EMPTY)) for row in syncs]
+    )
 
 
 def chosen_ids(rows: list[Any], asked: Sequence[uuid.UUID] | None) -> list[uuid.UUID] | None:
@@ -115,7 +119,7 @@ def _entry(row: Any, days: DaySeries) -> SyncDuration:
             days.dates(), days.runs, days.duration_sums, days.duration_maxes, strict=True
         )
     ]
-    return SyncDuration(
+    return SyncDuration.model_construct(
         sync_id=row.id,
         sync_name=row.name,
         runs=count,
