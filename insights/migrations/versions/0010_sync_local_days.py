@@ -173,6 +173,26 @@ def _group(sql: Sql, run: str, source: str = "", condition: str = "") -> str:
     )
 
 
+def _added(sql: Sql, run: str, source: str = "", condition: str = "") -> str:
+    """Add the completed `run`s (NEW, or an alias in `source`) to their days, summed per
+    day: a new completed run changes its day by adding to it (a count, a sum, a maximum, a
+    list), where a run that leaves a day makes it read again."""
+    day = sql.local_day(f"{run}.workspace_id", f"{run}.started_at")
+    greatest = "max" if sql.sqlite else "greatest"
+    summed = ("runs", "duration_sum", "timed_runs", "timed_rows_high", "timed_rows_low")
+    updates = [f"{name} = sync_local_days.{name} + excluded.{name}" for name in summed]
+    updates += [
+        f"duration_max = {greatest}(sync_local_days.duration_max, excluded.duration_max)",
+        "durations = sync_local_days.durations || ',' || excluded.durations",
+    ]
+    return (
+        f"INSERT INTO sync_local_days ({', '.join(COLUMNS)})"
+        f" SELECT {run}.workspace_id, {run}.sync_id, {day}, {_sums(sql, run)}{source}"
+        f" WHERE {run}.status = 'completed'{condition} GROUP BY 1, 2, 3"
+        f" ON CONFLICT (workspace_id, sync_id, day) DO UPDATE SET {', '.join(updates)}"
+    )
+
+
 def _create_sqlite_triggers() -> None:
     sql = Sql("sqlite")
 
@@ -181,15 +201,20 @@ def _create_sqlite_triggers() -> None:
 
     changed = " OR ".join(f"OLD.{column} IS NOT NEW.{column}" for column in WATCHED)
     both = f"{_group(sql, 'OLD')} UNION {_group(sql, 'NEW')}"
-    op.execute(
-        "CREATE TRIGGER sync_local_days_insert AFTER INSERT ON sync_runs" + body(_group(sql, "NEW"))
-    )
+    added = f" BEGIN {_added(sql, 'NEW')}; END"
+    op.execute("CREATE TRIGGER sync_local_days_insert AFTER INSERT ON sync_runs" + added)
     op.execute(
         "CREATE TRIGGER sync_local_days_delete AFTER DELETE ON sync_runs" + body(_group(sql, "OLD"))
     )
+    # A run that was not completed takes nothing from a day when it changes (the usual
+    # update: running becomes completed), so it only adds to its new one.
     op.execute(
-        f"CREATE TRIGGER sync_local_days_update AFTER UPDATE ON sync_runs WHEN {changed}"
-        + body(both)
+        "CREATE TRIGGER sync_local_days_completion AFTER UPDATE ON sync_runs"
+        f" WHEN ({changed}) AND OLD.status IS NOT 'completed'" + added
+    )
+    op.execute(
+        "CREATE TRIGGER sync_local_days_update AFTER UPDATE ON sync_runs"
+        f" WHEN ({changed}) AND OLD.status = 'completed'" + body(both)
     )
     rebuild = [
         "DELETE FROM sync_local_days WHERE workspace_id = NEW.workspace_id",
@@ -202,23 +227,38 @@ def _create_sqlite_triggers() -> None:
     )
 
 
-def _transition_groups(sql: Sql, new: str | None, old: str | None) -> str:
-    """The (ws, sync, day) of a statement's completed runs before and after it; for an
-    update, only of the runs whose watched columns changed."""
-    if new is not None and old is not None:
-        pairs = f"{old} o JOIN {new} n ON n.workspace_id = o.workspace_id AND n.id = o.id"
-        before = ", ".join(f"o.{column}" for column in WATCHED)
-        after = ", ".join(f"n.{column}" for column in WATCHED)
-        changed = f" AND ({before}) IS DISTINCT FROM ({after})"
-        return " UNION ".join(_group(sql, run, f" FROM {pairs}", changed) for run in ("o", "n"))
-    table = new if new is not None else old
-    return _group(sql, "t", f" FROM {table} t")
+PAIRS = "old_runs o JOIN new_runs n ON n.workspace_id = o.workspace_id AND n.id = o.id"
+CHANGED = (
+    f" AND ({', '.join(f'o.{column}' for column in WATCHED)})"
+    f" IS DISTINCT FROM ({', '.join(f'n.{column}' for column in WATCHED)})"
+)
+
+
+def _postgresql_changes(sql: Sql, *, new: str | None, old: str | None) -> list[str]:
+    """What a statement does to the days: an insert adds its completed runs; a delete
+    reads again the days its completed runs leave; an update reads again the days of the
+    changed runs that were completed (before and after), and adds the others that are
+    now completed to the days not read again."""
+    if old is None:
+        return [_added(sql, "t", " FROM new_runs t")]
+    if new is None:
+        return _recomputed(sql, _group(sql, "t", " FROM old_runs t"))
+    read_again = " UNION ".join(
+        _group(sql, run, f" FROM {PAIRS}", f"{CHANGED} AND o.status = 'completed'")
+        for run in ("o", "n")
+    )
+    day = sql.local_day("n.workspace_id", "n.started_at")
+    completed = (
+        f"{CHANGED} AND o.status <> 'completed' AND (n.workspace_id, n.sync_id, {day})"
+        f" NOT IN (SELECT ws, sync, day FROM ({read_again}) q)"
+    )
+    return [*_recomputed(sql, read_again), _added(sql, "n", f" FROM {PAIRS}", completed)]
 
 
 def _postgresql_body(sql: Sql, *, new: str | None, old: str | None) -> str:
     """One statement's work: the syncs' state rows created and locked in key order (as
     0006's trigger does; whichever fires first takes them), the zones read FOR SHARE, then
-    the touched days recomputed."""
+    the touched days changed."""
     tables = [table for table in (new, old) if table is not None]
     synced = " UNION ".join(f"SELECT workspace_id, sync_id FROM {table}" for table in tables)
     workspaces = " UNION ".join(f"SELECT workspace_id FROM {table}" for table in tables)
@@ -236,7 +276,7 @@ def _postgresql_body(sql: Sql, *, new: str | None, old: str | None) -> str:
         " ORDER BY s.workspace_id, s.sync_id FOR UPDATE",
         f"PERFORM 1 FROM workspace_zones z WHERE z.workspace_id IN ({workspaces})"
         " ORDER BY z.workspace_id FOR SHARE",
-        *_recomputed(sql, _transition_groups(sql, new, old)),
+        *_postgresql_changes(sql, new=new, old=old),
     ]
     return "".join(f"    {statement};\n" for statement in statements)
 
@@ -367,7 +407,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for event in EVENTS:
+        for event in (*EVENTS, "completion"):
             op.execute(f"DROP TRIGGER sync_local_days_{event}")
         op.execute("DROP TRIGGER workspace_zones_rebuild")
     else:
