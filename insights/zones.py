@@ -22,7 +22,9 @@ FIRST_BEGINS = -(2**62)  # the first piece reaches back before any timestamp
 # The span whose transitions are stored: runs outside it get the offset at its nearest end.
 SPAN_START = datetime(1970, 1, 1, tzinfo=UTC)
 SPAN_END = datetime(2100, 1, 1, tzinfo=UTC)
-STEP = timedelta(days=1)  # no zone has changed its offset and back within a day since 1970
+# No zone changes its offset and back within a day: checked against the 6-hour steps of
+# reports.common.utc_offsets for every zone over 1975-2040 (the same pieces, 2026-12-01).
+STEP = timedelta(days=1)
 
 Pieces = tuple[tuple[int, int], ...]
 
