@@ -20,6 +20,7 @@ from sqlalchemy.pool import NullPool, QueuePool
 from insights import (
     data_version,  # noqa: F401
     metrics,
+    zones,  # noqa: F401 - its Workspace hooks keep the zone that the local-day rollups use
 )
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -183,22 +184,31 @@ def insert_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
     session.execute(statement, rows)
 
 
+# The run table's insert triggers on PostgreSQL, each with what makes its rollups again.
+_BULK_REBUILDS = (
+    ("sync_rollups_insert", "sync_rollups_rebuild"),  # migration 0006
+    ("sync_local_days_insert", "sync_local_days_rebuild"),  # migration 0010
+)
+
+
 @contextmanager
 def bulk_runs(session: Session, workspace_id: Any) -> Iterator[None]:
     """A bulk load of one workspace's sync runs in this transaction, run without the
-    per-statement rollup trigger on PostgreSQL, whose rollups are then made again from its
-    runs in one pass (sync_rollups_rebuild, migration 0006): a load of runs in time order
-    across hundreds of syncs would otherwise refresh every sync in every statement.
-    Disabling the trigger locks sync_runs for the rest of the transaction, so this is for
-    builders of fresh workspaces (the benchmarks), not for a live service. SQLite's row
-    triggers stay on (they cost about as much as the rows)."""
+    per-statement rollup triggers on PostgreSQL, whose rollups are then made again from its
+    runs in one pass (_BULK_REBUILDS): a load of runs in time order across hundreds of syncs
+    would otherwise refresh every sync in every statement. Disabling a trigger locks
+    sync_runs for the rest of the transaction, so this is for builders of fresh workspaces
+    (the benchmarks), not for a live service. SQLite's row triggers stay on (they cost
+    about as much as the rows)."""
     if is_sqlite(session):
         yield
         return
-    session.execute(text("ALTER TABLE sync_runs DISABLE TRIGGER sync_rollups_insert"))
+    for trigger, _ in _BULK_REBUILDS:
+        session.execute(text(f"ALTER TABLE sync_runs DISABLE TRIGGER {trigger}"))
     yield
-    session.execute(text("ALTER TABLE sync_runs ENABLE TRIGGER sync_rollups_insert"))
-    session.execute(text("SELECT sync_rollups_rebuild(:ws)"), {"ws": workspace_id})
+    for trigger, rebuild in _BULK_REBUILDS:
+        session.execute(text(f"ALTER TABLE sync_runs ENABLE TRIGGER {trigger}"))
+        session.execute(text(f"SELECT {rebuild}(:ws)"), {"ws": workspace_id})
 
 
 def violated_constraint(exc: IntegrityError) -> str:

@@ -337,6 +337,73 @@ class SyncState(Base):
     mean_duration_count: Mapped[int] = mapped_column(BigInteger)
 
 
+class WorkspaceZone(Base):
+    """The time zone a workspace's local-day rollups (SyncLocalDay) are kept in, with the
+    least and greatest UTC offset of its pieces (how far a local day reaches either side of
+    UTC midnight). Written by insights.zones whenever the workspace is created or its zone
+    changes; its row lock orders a zone change after the run writes in flight (the run
+    triggers read it FOR SHARE). Reports read the rollups only when this zone is the
+    workspace's."""
+
+    __tablename__ = "workspace_zones"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    min_offset: Mapped[int] = mapped_column(BigInteger)  # seconds east of UTC
+    max_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class WorkspaceUtcOffset(Base):
+    """One piece of a workspace's zone: from `begins` (epoch seconds) to the next piece's
+    begins, local time is UTC plus `offset_seconds`. The pieces cover all time (the first
+    begins at -2**62), so the run triggers find a run's local day in one index probe
+    without a time-zone library (SQLite has none)."""
+
+    __tablename__ = "workspace_utc_offsets"
+    __table_args__ = (
+        ForeignKeyConstraint(["workspace_id"], ["workspaces.id"], ondelete="CASCADE"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    begins: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    offset_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncLocalDay(Base):
+    """The completed runs of one sync whose started_at falls on one calendar day in the
+    workspace's zone (days since 1970-01-01 of local time): what sync-duration and
+    sync-throughput read instead of the runs (contract 8.2, 8.3: data points per local
+    date, exact nearest-rank percentiles).
+
+    Kept by triggers on sync_runs (migration 0010) in the transaction of every write of a
+    run, and rebuilt for the whole workspace when its zone changes (insights.zones).
+    `durations` holds every duration of the day (text, comma-separated, in no particular
+    order): the percentiles of a window need them all. The `timed_` columns count the runs
+    that took time (duration above 0, the ones throughput rates); their seconds are
+    `duration_sum` (a run of 0 seconds adds nothing). Rows in 32-bit halves as in
+    SyncRunDay. A day with no completed run has no row."""
+
+    __tablename__ = "sync_local_days"
+    __table_args__ = (
+        _ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),
+        {"sqlite_with_rowid": False},
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    day: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    runs: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)
+    duration_max: Mapped[int] = mapped_column(BigInteger)
+    durations: Mapped[str] = mapped_column(Text)
+    timed_runs: Mapped[int] = mapped_column(BigInteger)
+    timed_rows_high: Mapped[int] = mapped_column(BigInteger)
+    timed_rows_low: Mapped[int] = mapped_column(BigInteger)
+
+
 class LoaderRun(RunColumns, Base):
     __tablename__ = "loader_runs"
     __table_args__ = (

@@ -118,14 +118,14 @@ def _duration_series(detail: SyncDetailResponse) -> list[Series]:
         Series(
             "average",
             "s-avg",
-            {p.date: p.avg_duration_seconds for p in points},
+            {p["date"]: p["avg_duration_seconds"] for p in points},
             "bar",
             text=_duration_text,
         ),
         Series(
             "longest",
             "s-max",
-            {p.date: p.max_duration_seconds for p in points},
+            {p["date"]: p["max_duration_seconds"] for p in points},
             "mark",
             text=_duration_text,
         ),
@@ -137,7 +137,7 @@ def _duration_text(value: float) -> str:
 
 
 def _throughput_series(detail: SyncDetailResponse) -> list[Series]:
-    values = {p.date: p.rows_per_second for p in detail.throughput.data_points}
+    values = {p["date"]: p["rows_per_second"] for p in detail.throughput.data_points}
     return [Series("rows per second", "s-rate", values, "bar", text=_rate_text)]
 
 

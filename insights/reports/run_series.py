@@ -1,6 +1,7 @@
 """Syncs' completed runs of a window as aligned integer arrays (start, duration, rows),
-read in one grouped scan: durations need every value (percentiles), dates need every start,
-and one row per sync is far cheaper to move than one per run."""
+read in one grouped scan, one row per sync (far cheaper to move than one per run): the
+first local day of a window (reports.local_days), or every run of it when the local-day
+rollups cannot serve it."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import select
+from sqlalchemy import and_, select, true
 from sqlalchemy.orm import Session
 
-from insights.models import SyncRun
+from insights.db import is_sqlite
+from insights.models import Sync, SyncRun
 from insights.reports.common import day_date, utc_offsets
 from insights.reports.sql import duration_seconds, epoch_seconds, int_list, parse_int_lists
 
@@ -37,31 +39,37 @@ def completed_runs(
     workspace_id: uuid.UUID,
     sync_ids: Sequence[uuid.UUID] | None,
     start: datetime,
-    *,
-    positive_duration: bool = False,
+    before: datetime | None = None,
 ) -> dict[uuid.UUID, RunSeries]:
-    """Per sync, its completed runs started at or after `start` (with a duration above 0
-    only, if asked)."""
+    """Per sync, its completed runs started at or after `start` (and before `before`, if
+    given).
+
+    Driven from the syncs: each one's runs are a range of its index entries. SQLite picks
+    that plan for a join; PostgreSQL gets LATERAL (as run_totals does). Grouped over the
+    runs alone, SQLite read every run of the workspace to keep a few hours of them."""
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
-    query = select(
-        SyncRun.sync_id, int_list(epoch_seconds(SyncRun.started_at)), int_list(duration)
-    ).add_columns(int_list(rows))
-    query = query.where(
-        SyncRun.workspace_id == workspace_id,
-        SyncRun.status == "completed",
+    columns = [int_list(epoch_seconds(SyncRun.started_at)), int_list(duration), int_list(rows)]
+    scanned = [
+        SyncRun.workspace_id == Sync.workspace_id,
+        SyncRun.sync_id == Sync.id,
         SyncRun.started_at >= start,
-    )
-    if positive_duration:
-        query = query.where(SyncRun.completed_at > SyncRun.started_at)
+        SyncRun.status == "completed",
+    ]
+    if before is not None:
+        scanned.append(SyncRun.started_at < before)
+    if is_sqlite(session):
+        query = select(Sync.id, *columns).join(SyncRun, and_(*scanned)).group_by(Sync.id)
+    else:
+        labelled = [column.label(f"c{n}") for n, column in enumerate(columns)]
+        per_sync = select(*labelled).where(*scanned).lateral()
+        query = select(Sync.id, *per_sync.c).join(per_sync, true())
+    query = query.where(Sync.workspace_id == workspace_id)
     if sync_ids is not None:
-        query = query.where(SyncRun.sync_id.in_(list(sync_ids)))
-    found = session.execute(query.group_by(SyncRun.sync_id)).all()
-    columns = [parse_int_lists([row[i] for row in found]) for i in (1, 2, 3)]
-    return {
-        row[0]: RunSeries(columns[0][n], columns[1][n], columns[2][n])
-        for n, row in enumerate(found)
-    }
+        query = query.where(Sync.id.in_(list(sync_ids)))
+    found = [row for row in session.execute(query) if row[1] is not None]
+    lists = [parse_int_lists([row[i] for row in found]) for i in (1, 2, 3)]
+    return {row[0]: RunSeries(lists[0][n], lists[1][n], lists[2][n]) for n, row in enumerate(found)}
 
 
 @dataclass(frozen=True)

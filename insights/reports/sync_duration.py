@@ -1,5 +1,5 @@
 """Sync duration (contract 8.2): how long each sync's completed runs of a window took, with
-nearest-rank percentiles, and per local date."""
+nearest-rank percentiles, and per local date; read per local day (reports.local_days)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from insights.models import Sync
-from insights.reports.common import round_half_up_int, window_start, workspace_zone
+from insights.reports.common import round_half_up_int, window_start
+from insights.reports.local_days import EMPTY, DaySeries, window_days
 from insights.reports.params import selected
-from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs, total
+from insights.reports.run_series import Ints, total
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID
 
-EMPTY = RunSeries(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64))
 
+class DurationPoint(TypedDict):
+    """A plain dict, not a model: an answer holds one per sync per date (30,000 for 1,000
+    syncs over 30 days), and pydantic builds a dict ten times faster than a model
+    instance (as audience_trends' points). Its schema is the same."""
 
-class DurationPoint(ResponseModel):
     date: dt.date
     runs: int
     avg_duration_seconds: int
@@ -80,10 +84,11 @@ def sync_duration(
     now = score_moment(now)
     syncs = selected(session, workspace_id, Sync, sync_ids)
     start = window_start(now, days)
-    series = completed_runs(session, workspace_id, chosen_ids(syncs, sync_ids), start)
-    days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
-    return SyncDurationResponse(
-        syncs=[_entry(row, series.get(row.id, EMPTY), days_of) for row in syncs]
+    series = window_days(session, workspace_id, chosen_ids(syncs, sync_ids), start, now)
+    # Built without validation: every field is made here, of its type (1,000 entries of
+    # 30 points each took pydantic a fifth of the answer's time to check again).
+    return SyncDurationResponse.model_construct(
+        syncs=[_entry(row, series.get(row.id, EMPTY)) for row in syncs]
     )
 
 
@@ -92,35 +97,29 @@ def chosen_ids(rows: list[Any], asked: Sequence[uuid.UUID] | None) -> list[uuid.
     return None if asked is None else [row.id for row in rows]
 
 
-def _half_up(total_seconds: int, count: int) -> int:
-    mean = round_half_up_int(total_seconds, count)
-    assert mean is not None  # a day present has runs
-    return mean
-
-
 def nearest_rank(ordered: Ints, percent: int) -> int:
     """The value at 1-based position ceil(percent / 100 x n) of ascending values."""
     position = -(-percent * len(ordered) // 100)
     return int(ordered[max(position, 1) - 1])
 
 
-def _entry(row: Any, runs: RunSeries, days_of: LocalDays) -> SyncDuration:
-    durations = runs.durations
+def _entry(row: Any, days: DaySeries) -> SyncDuration:
+    durations = days.durations
     count = len(durations)
     ordered = np.sort(durations)
-    days = Days.group(days_of(runs.started))
-    points = [
-        DurationPoint.model_construct(
-            date=date,
-            runs=int(runs_of_day),
-            avg_duration_seconds=_half_up(total_seconds, int(runs_of_day)),
-            max_duration_seconds=longest,
-        )
-        for date, runs_of_day, total_seconds, longest in zip(
-            days.dates(), days.counts, days.sums(durations), days.maxima(durations), strict=True
+    points: list[DurationPoint] = [
+        {
+            "date": date,
+            "runs": runs,
+            # Half-up: durations are >= 0.
+            "avg_duration_seconds": (2 * seconds + runs) // (2 * runs),
+            "max_duration_seconds": longest,
+        }
+        for date, runs, seconds, longest in zip(
+            days.dates(), days.runs, days.duration_sums, days.duration_maxes, strict=True
         )
     ]
-    return SyncDuration(
+    return SyncDuration.model_construct(
         sync_id=row.id,
         sync_name=row.name,
         runs=count,

@@ -1,5 +1,6 @@
 """Sync throughput (contract 8.3): rows per second of each sync's completed runs of a
-window (those that took time), the latest run's rate against the rest, and per date."""
+window (those that took time), the latest run's rate against the rest, and per date; read
+per local day (reports.local_days), the latest run by one index probe per sync."""
 
 from __future__ import annotations
 
@@ -11,13 +12,14 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from typing_extensions import TypedDict
 
 from insights.models import Sync, SyncRun
-from insights.reports.common import round_half_up, window_start, workspace_zone
+from insights.reports.common import round_half_up, window_start
+from insights.reports.local_days import EMPTY, DaySeries, window_days
 from insights.reports.params import selected
-from insights.reports.run_series import Days, LocalDays, RunSeries, completed_runs, total
 from insights.reports.sql import duration_seconds
-from insights.reports.sync_duration import EMPTY, chosen_ids
+from insights.reports.sync_duration import chosen_ids
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID
@@ -25,7 +27,9 @@ from insights.types import ID
 DEGRADED_SHARE = Fraction(1, 2)  # degraded: the latest run below half the usual rate
 
 
-class ThroughputPoint(ResponseModel):
+class ThroughputPoint(TypedDict):
+    """A plain dict, as sync_duration's points."""
+
     date: dt.date
     runs: int
     rows_synced: int
@@ -89,11 +93,10 @@ def sync_throughput(
     now = score_moment(now)
     start = window_start(now, days)
     syncs = selected(session, workspace_id, Sync, sync_ids, *latest_run(start))
-    chosen = chosen_ids(syncs, sync_ids)
-    series = completed_runs(session, workspace_id, chosen, start, positive_duration=True)
-    days_of = LocalDays.of(workspace_zone(session, workspace_id), start, now)
-    return SyncThroughputResponse(
-        syncs=[_entry(row, series.get(row.id, EMPTY), days_of, with_points) for row in syncs]
+    series = window_days(session, workspace_id, chosen_ids(syncs, sync_ids), start, now)
+    # Built without validation, as sync_duration's answer.
+    return SyncThroughputResponse.model_construct(
+        syncs=[_entry(row, series.get(row.id, EMPTY), with_points) for row in syncs]
     )
 
 
@@ -126,8 +129,10 @@ def rate(rows: int, seconds: int) -> Fraction | None:
     return None if seconds == 0 else Fraction(rows, seconds)
 
 
-def _entry(row: Any, runs: RunSeries, days_of: LocalDays, with_points: bool) -> SyncThroughput:
-    rows, seconds, count = total(runs.rows), total(runs.durations), len(runs.durations)
+def _entry(row: Any, days: DaySeries, with_points: bool) -> SyncThroughput:
+    # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
+    # runs' seconds.
+    rows, seconds, count = sum(days.timed_rows), sum(days.duration_sums), sum(days.timed_runs)
     average = rate(rows, seconds)
     current = baseline = None
     if count:
@@ -138,7 +143,7 @@ def _entry(row: Any, runs: RunSeries, days_of: LocalDays, with_points: bool) -> 
     change = None
     if current is not None and baseline:
         change = round_half_up((current - baseline) * 100, baseline, 1)
-    return SyncThroughput(
+    return SyncThroughput.model_construct(
         sync_id=row.id,
         sync_name=row.name,
         runs=count,
@@ -148,7 +153,7 @@ def _entry(row: Any, runs: RunSeries, days_of: LocalDays, with_points: bool) -> 
         baseline_rows_per_second=_one_place(baseline),
         change_percent=change,
         degraded=bool(current is not None and baseline and current < baseline * DEGRADED_SHARE),
-        data_points=_points(runs, days_of) if with_points else [],
+        data_points=_points(days) if with_points else [],
     )
 
 
@@ -156,16 +161,20 @@ def _one_place(value: Fraction | None) -> float | None:
     return None if value is None else round_half_up(value, 1, 1)
 
 
-def _points(runs: RunSeries, days_of: LocalDays) -> list[ThroughputPoint]:
-    days = Days.group(days_of(runs.started))
+def _points(days: DaySeries) -> list[ThroughputPoint]:
     return [
-        ThroughputPoint.model_construct(
-            date=date,
-            runs=int(count),
-            rows_synced=rows,
-            rows_per_second=_one_place(rate(rows, seconds)),
-        )
+        {
+            "date": date,
+            "runs": count,
+            "rows_synced": rows,
+            "rows_per_second": round_half_up(rows, seconds, 1),
+        }
         for date, count, rows, seconds in zip(
-            days.dates(), days.counts, days.sums(runs.rows), days.sums(runs.durations), strict=True
+            days.dates(),
+            days.timed_runs,
+            days.timed_rows,
+            days.duration_sums,
+            strict=True,
         )
+        if count
     ]
