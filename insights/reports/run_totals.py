@@ -6,7 +6,9 @@ half of its day, the whole days from start's day on, less the runs in [that midn
 start). Either way at most half a day of runs is read.
 
 Every window a report needs comes back as columns of its own query over syncs
-(with_window_sums): one statement, one row per sync, nothing to combine in Python."""
+(with_window_sums): one statement, one row per sync, nothing to combine in Python. A
+window that needs only failed runs (the health score's last 3.5 days) is read instead
+from one range of the failed runs' partial index, for every sync at once."""
 
 from __future__ import annotations
 
