@@ -22,15 +22,15 @@ FINISHED = ("completed", "failed")
 
 def score_probe_columns() -> tuple[Any, ...]:
     """Per-sync columns for a query over syncs joined by `with_state`: the latest finished
-    and completed runs, the latest success, the 30-day mean duration's terms, the schedule
-    and the freshness target."""
+    and completed runs, the 30-day mean duration's terms, the schedule and the freshness
+    target. (The time since the latest success is the caller's: sync-health computes it in
+    SQL, the SLA page reads the moment.)"""
     return (
         SyncState.last_finished_status.label("score_latest_finished"),
         # In SQL: no timestamp to parse per sync for it.
         duration_seconds(SyncState.latest_completed_started, SyncState.latest_completed_at).label(
             "latest_duration_seconds"
         ),
-        SyncState.last_success_at,
         SyncState.mean_duration_sum,
         SyncState.mean_duration_count,
         Sync.schedule,

@@ -14,7 +14,7 @@ import numpy as np
 from sqlalchemy import and_, case, func, or_, select, true
 from sqlalchemy.orm import Session
 
-from insights.models import Sync, SyncRun
+from insights.models import Sync, SyncRun, SyncState
 from insights.reports.common import by_name, round_half_up, window_start
 from insights.reports.health_inputs import score_probe_columns, with_state
 from insights.reports.run_series import Ints
@@ -146,6 +146,7 @@ def _syncs_query(workspace_id: uuid.UUID, start: dt.datetime, include_paused: bo
         Sync.sla_duration_seconds,
         counted.add_columns(func.count()).correlate(Sync).scalar_subquery().label("runs"),
         counted.add_columns(func.sum(over)).correlate(Sync).scalar_subquery().label("over"),
+        SyncState.last_success_at,
         *score_probe_columns(),
     ).where(
         Sync.workspace_id == workspace_id,
