@@ -2,7 +2,7 @@
 local day (day, runs, duration sum and maximum, timed runs, their rows in 32-bit halves),
 and every duration: from the local-day rollups, or from the runs of one cut day. One row
 per sync, not per day or per run, and each sync's days or runs read as one range of an
-index: SQLite picks that plan for a join from the syncs, PostgreSQL gets LATERAL."""
+index (sql.per_sync)."""
 
 from __future__ import annotations
 
@@ -13,27 +13,17 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
-    ColumnElement,
-    Integer,
-    Select,
-    and_,
     case,
     cast,
     func,
-    literal_column,
-    select,
-    true,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncLocalDay, SyncRun
-from insights.reports.sql import aligned_int_list, duration_seconds, int_list
+from insights.reports.sql import aligned_int_list, duration_seconds, int_list, per_sync
+from insights.reports.sums import halves
 
-HALF_BITS = 32
-LOW_MASK = (1 << HALF_BITS) - 1
-# PostgreSQL shifts a bigint by an integer (a bigint bind parameter finds no operator).
-SHIFT = literal_column(str(HALF_BITS), Integer)
 LISTED = (
     "day",
     "runs",
@@ -62,7 +52,8 @@ def rollup_lists(
         SyncLocalDay.sync_id == Sync.id,
         day > after,
     )
-    query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncLocalDay)
+    ids = None if sync_ids is None else list(sync_ids)
+    query = per_sync(is_sqlite(session), columns, scanned, SyncLocalDay, workspace_id, ids)
     return {
         sync_id: list(values)
         for sync_id, *values in session.execute(query)
@@ -82,9 +73,7 @@ def cut_day_lists(
     day: for a cut of the window's first local `day` that lies wholly on that day."""
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     timed = duration > 0
-    counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
-    high_rows = _added(count.op(">>")(SHIFT) for count in counts)
-    low_rows = _added(count.op("&")(LOW_MASK) for count in counts)
+    high_rows, low_rows = halves(SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
 
     def timed_sum(value: Any) -> Any:
         return cast(func.sum(case((timed, value), else_=0)), BigInteger)
@@ -105,35 +94,10 @@ def cut_day_lists(
         SyncRun.started_at < high,
         SyncRun.status == "completed",
     )
-    query = _per_sync(session, workspace_id, sync_ids, columns, scanned, SyncRun)
+    ids = None if sync_ids is None else list(sync_ids)
+    query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids)
     return {
         sync_id: [str(day), *(str(value) for value in values[:-1]), values[-1]]
         for sync_id, *values in session.execute(query)
         if values[0]
     }
-
-
-def _added(terms: Any) -> ColumnElement[Any]:
-    total: ColumnElement[Any] | None = None
-    for term in terms:
-        total = term if total is None else total + term
-    assert total is not None
-    return total
-
-
-def _per_sync(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: Sequence[uuid.UUID] | None,
-    columns: list[Any],
-    scanned: tuple[ColumnElement[bool], ...],
-    table: Any,
-) -> Select[Any]:
-    if is_sqlite(session):
-        query = select(Sync.id, *columns).join(table, and_(*scanned)).group_by(Sync.id)
-    else:
-        labelled = [column.label(f"c{n}") for n, column in enumerate(columns)]
-        per_sync = select(*labelled).where(*scanned).lateral()
-        query = select(Sync.id, *per_sync.c).join(per_sync, true())
-    query = query.where(Sync.workspace_id == workspace_id)
-    return query if sync_ids is None else query.where(Sync.id.in_(list(sync_ids)))

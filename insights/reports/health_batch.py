@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
+from insights.reports.common import half_up_units_of_arrays
 from insights.reports.health_score import (
     BANDS,
     FRESHNESS_ZERO_FACTOR,
@@ -86,7 +87,7 @@ class Scores:
         paused = np.array([status == "paused" for status in sync_statuses], dtype=bool)
         scored = ~paused & columns.has_data
         parts = [success(columns), error_trend(columns), latency(columns), freshness(columns)]
-        units = [_tenths(top, bottom) for top, bottom in parts]
+        units = [half_up_units_of_arrays(top, bottom, 1) for top, bottom in parts]
         total = sum(top / bottom for top, bottom in parts)
         shifted = total + 0.5
         rounded = np.floor(shifted)
@@ -205,11 +206,6 @@ def freshness(columns: _Columns) -> Part:
     top = np.where(columns.has_interval, np.where(columns.has_age, top, 0), without_interval)
     bottom = np.where(columns.has_interval & columns.has_age, bottom, 1)
     return top, bottom
-
-
-def _tenths(top: Ints, bottom: Ints) -> Ints:
-    """top / bottom (both >= 0, bottom > 0) in tenths, rounded half-up: exact."""
-    return (20 * top + bottom) // (2 * bottom)
 
 
 def _bands(scores: NDArray[np.float64]) -> list[str]:

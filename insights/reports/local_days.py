@@ -23,9 +23,10 @@ from sqlalchemy.orm import Session
 from insights.errors import NotFound
 from insights.models import Workspace, WorkspaceZone
 from insights.reports.common import day_date, utc_offsets
-from insights.reports.day_lists import HALF_BITS, LISTED, Lists, cut_day_lists, rollup_lists
+from insights.reports.day_lists import LISTED, Lists, cut_day_lists, rollup_lists
 from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
 from insights.reports.sql import parse_int_lists
+from insights.reports.sums import HALF_BITS
 
 DAY_SECONDS = 86400
 # A zone's offset moves by hours at most: two days either side of a window's start hold

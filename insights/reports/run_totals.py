@@ -12,37 +12,31 @@ from one range of the failed runs' partial index, for every sync at once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
-    Integer,
     Select,
-    and_,
     bindparam,
     case,
     cast,
     func,
     literal_column,
     select,
-    true,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun, SyncRunDay
-from insights.reports.sql import duration_seconds, unordered
+from insights.reports.sql import duration_seconds, per_sync, unordered
+from insights.reports.sums import halves
 
 FINISHED = ("completed", "failed")
-HALF_BITS = 32
-LOW_MASK = (1 << HALF_BITS) - 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
-# PostgreSQL shifts a bigint by an integer (a bigint bind parameter finds no operator).
-SHIFT = literal_column(str(HALF_BITS), Integer)
 SUMMED = ("completed", "failed", "duration_sum", "rows_high", "rows_low")
 
 
@@ -74,14 +68,6 @@ def _whole(total: ColumnElement[Any]) -> ColumnElement[Any]:
     as a Decimal per value. These sums are far inside a bigint: counts, seconds, and row
     counts in 32-bit halves."""
     return cast(total, BigInteger)
-
-
-def _added(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
-    total: ColumnElement[Any] | None = None
-    for term in terms:
-        total = term if total is None else total + term
-    assert total is not None
-    return total
 
 
 class Cutoff(NamedTuple):
@@ -222,24 +208,20 @@ def _day_piece(shape: WindowShape, after_day: Any, needed: set[str]) -> Select[A
         SyncRunDay.sync_id == Sync.id,
         SyncRunDay.day > after_day,
     )
-    return _per_sync_by_id(shape, columns, scanned, SyncRunDay)
+    return _per_sync(shape, columns, scanned, SyncRunDay)
 
 
 def _run_piece(shape: WindowShape, started: tuple[Any, Any], needed: set[str]) -> Select[Any]:
     """Per sync, the `needed` measures over the finished runs started in [low, high)."""
     completed = SyncRun.status == "completed"
-    counts = (SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
+    rows_high, rows_low = halves(SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
     terms: dict[str, Callable[[], ColumnElement[Any]]] = {
         "completed": lambda: func.count(case((completed, 1))),
         "failed": lambda: func.count(case((SyncRun.status == "failed", 1))),
         "duration_sum": lambda: func.sum(case((completed, duration), else_=0)),
-        "rows_high": lambda: func.sum(
-            case((completed, _added(c.op(">>")(SHIFT) for c in counts)), else_=0)
-        ),
-        "rows_low": lambda: func.sum(
-            case((completed, _added(c.op("&")(LOW_MASK) for c in counts)), else_=0)
-        ),
+        "rows_high": lambda: func.sum(case((completed, rows_high), else_=0)),
+        "rows_low": lambda: func.sum(case((completed, rows_low), else_=0)),
     }
     low, high = started
     scanned = (
@@ -250,24 +232,12 @@ def _run_piece(shape: WindowShape, started: tuple[Any, Any], needed: set[str]) -
         SyncRun.status.in_(FINISHED),
     )
     columns = [_whole(terms[m]()).label(m) for m in sorted(needed)]
-    return _per_sync_by_id(shape, columns, scanned, SyncRun)
+    return _per_sync(shape, columns, scanned, SyncRun)
 
 
-def _per_sync_by_id(
+def _per_sync(
     shape: WindowShape, columns: list[Any], scanned: tuple[ColumnElement[bool], ...], table: Any
 ) -> Select[Any]:
-    """`columns` aggregated per sync over the rows of `table` matching `scanned`, keyed by
-    `sync_id`, to join to a query over syncs.
-
-    Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
-    that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL."""
-    if shape.sqlite:
-        query = select(Sync.id.label("sync_id"), *columns).join(table, and_(*scanned))
-        query = query.group_by(Sync.id)
-    else:
-        per_sync = select(*columns).where(*scanned).lateral()
-        query = select(Sync.id.label("sync_id"), *per_sync.c).join(per_sync, true())
-    query = query.where(Sync.workspace_id == bindparam("workspace_id"))
-    if shape.some_syncs:
-        query = query.where(Sync.id.in_(bindparam("sync_ids", expanding=True)))
-    return query
+    """sql.per_sync with the statement's bound workspace and, in its shape, sync IDs."""
+    sync_ids: Any = bindparam("sync_ids", expanding=True) if shape.some_syncs else None
+    return per_sync(shape.sqlite, columns, scanned, table, bindparam("workspace_id"), sync_ids)

@@ -1,7 +1,8 @@
 """The SQL the reports need that the two databases spell differently: exact durations,
 epochs, a timestamp minus days, and a group's integers as one list. Each is a function
 element compiled per dialect, so report queries are written once. Also a UUID column as
-each driver hands it over (driver_id)."""
+each driver hands it over (driver_id), and an aggregate per sync in the form each
+database's planner reads as one index range per sync (per_sync)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,23 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import BigInteger, ColumnElement, String, Text, type_coerce
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Label,
+    Select,
+    String,
+    Text,
+    and_,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
+
+from insights.models import Sync
 
 
 def driver_id(column: Any) -> ColumnElement[Any]:
@@ -219,3 +233,32 @@ def _unordered(element: unordered, compiler: SQLCompiler, **kw: Any) -> str:
 def _unordered_sqlite(element: unordered, compiler: SQLCompiler, **kw: Any) -> str:
     (column,) = element.clauses
     return f"+{compiler.process(column, **kw)}"
+
+
+def per_sync(
+    sqlite: bool,
+    columns: Sequence[Any],
+    scanned: Sequence[ColumnElement[bool]],
+    table: Any,
+    workspace_id: Any,
+    sync_ids: Any | None = None,
+) -> Select[Any]:
+    """`columns` (aggregates) per sync of the workspace, keyed `sync_id`, over the rows of
+    `table` matching `scanned`; only the syncs of `sync_ids` (a list, or an expanding
+    bound parameter) when given. `workspace_id` may be a value or a bound parameter.
+
+    Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
+    that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL (whose
+    columns need names: an unnamed one is called c0, c1, ...)."""
+    if sqlite:
+        query = select(Sync.id.label("sync_id"), *columns).join(table, and_(*scanned))
+        query = query.group_by(Sync.id)
+    else:
+        named = [
+            column if isinstance(column, Label) else column.label(f"c{number}")
+            for number, column in enumerate(columns)
+        ]
+        lateral = select(*named).where(*scanned).lateral()
+        query = select(Sync.id.label("sync_id"), *lateral.c).join(lateral, true())
+    query = query.where(Sync.workspace_id == workspace_id)
+    return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))

@@ -14,13 +14,25 @@ from decimal import Decimal
 from functools import reduce
 from typing import Any
 
-from sqlalchemy import ColumnElement, Label, func
+from sqlalchemy import ColumnElement, Integer, Label, func, literal_column
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from insights.db import is_sqlite
 
 HALF_BITS = 32
 LOW_MASK = (1 << HALF_BITS) - 1
+# PostgreSQL shifts a bigint by an integer (a bigint bind parameter finds no operator).
+SHIFT = literal_column(str(HALF_BITS), Integer)
+
+
+def halves(
+    *terms: ColumnElement[Any] | QueryableAttribute[Any],
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The high and low 32-bit halves of each of `terms`, each added up: two per-row values
+    whose sums no accepted write can overflow; total = high_sum * 2**32 + low_sum."""
+    high = reduce(operator.add, [term.op(">>")(SHIFT) for term in terms])
+    low = reduce(operator.add, [term.op("&")(LOW_MASK) for term in terms])
+    return high, low
 
 
 @dataclass(frozen=True)
@@ -48,7 +60,6 @@ def exact_sum(
     if not is_sqlite(session):
         sums = [func.coalesce(func.sum(term), 0) for term in terms]
         return ExactSum(name, (reduce(operator.add, sums).label(name),), split=False)
-    high = reduce(operator.add, [term.op(">>")(HALF_BITS) for term in terms])
-    low = reduce(operator.add, [term.op("&")(LOW_MASK) for term in terms])
+    high, low = halves(*terms)
     columns = (func.sum(high).label(f"{name}_high"), func.sum(low).label(f"{name}_low"))
     return ExactSum(name, columns, split=True)

@@ -16,7 +16,13 @@ from sqlalchemy import BigInteger, bindparam, select
 from sqlalchemy.orm import Session
 
 from insights.models import Sync, SyncState
-from insights.reports.common import by_name, resolve_now, window_start, workspace_zone
+from insights.reports.common import (
+    by_name,
+    half_up_units_of_arrays,
+    resolve_now,
+    window_start,
+    workspace_zone,
+)
 from insights.reports.health_batch import Ints, ScoreColumns, Scores
 from insights.reports.health_inputs import (
     SCORE_DAYS,
@@ -26,13 +32,13 @@ from insights.reports.health_inputs import (
 )
 from insights.reports.health_score import STATUSES, HealthComponents, HealthInputs
 from insights.reports.run_totals import (
-    HALF_BITS,
     Cutoff,
     WindowShape,
     window_parameters,
     with_window_sums,
 )
 from insights.reports.sql import epoch_seconds
+from insights.reports.sums import HALF_BITS
 from insights.schemas.base import ResponseModel, example
 from insights.types import OutTimestamp
 
@@ -240,11 +246,11 @@ def _entries(column: dict[str, Sequence[Any]], scores: Scores) -> list[dict[str,
             column["status"],
             column["last_status"],
             column["last_started_at"],
-            _hundredths(completed, finished),
+            [None if units is None else units / 100 for units in _half_up(completed, finished, 2)],
             finished.tolist(),
             column["window_failed"],
             # Every completed run has a completion time (the run table's check constraint).
-            _whole_half_up(_ints(column["window_duration_sum"]), completed),
+            _half_up(_ints(column["window_duration_sum"]), completed, 0),
             column["window_rows_high"],
             column["window_rows_low"],
             scores.scores,
@@ -286,18 +292,9 @@ def _ints(values: Sequence[int]) -> Ints:
     return np.array(values, dtype=np.int64)
 
 
-def _hundredths(top: Ints, bottom: Ints) -> list[float | None]:
-    """round_half_up(top, bottom, 2) of each pair (top, bottom >= 0): None for bottom 0."""
-    units = (200 * top + bottom) // (2 * np.maximum(bottom, 1))
-    return [
-        None if below == 0 else unit / 100
-        for unit, below in zip(units.tolist(), bottom.tolist(), strict=True)
-    ]
-
-
-def _whole_half_up(top: Ints, bottom: Ints) -> list[int | None]:
-    """round_half_up_int(top, bottom) of each pair (top, bottom >= 0): None for bottom 0."""
-    units = (2 * top + bottom) // (2 * np.maximum(bottom, 1))
+def _half_up(top: Ints, bottom: Ints, places: int) -> list[int | None]:
+    """round_half_up's units of each pair (top, bottom >= 0): None for bottom 0."""
+    units = half_up_units_of_arrays(top, np.maximum(bottom, 1), places)
     return [
         None if below == 0 else unit
         for unit, below in zip(units.tolist(), bottom.tolist(), strict=True)
