@@ -313,6 +313,35 @@ class SyncRunDay(Base):
     rows_low: Mapped[int] = mapped_column(BigInteger)
 
 
+class SyncRunBlock(Base):
+    """SyncRunDay's sums over blocks of BLOCK_DAYS days (block = day >> BLOCK_BITS): a long
+    window reads a few blocks and at most BLOCK_DAYS - 1 days per sync instead of every
+    day (a year: about 38 rows, not 365).
+
+    Kept by triggers on sync_run_days (migration 0012), so whatever writes a day (the run
+    table's triggers, a bulk load's rebuild) moves its block in the same statement. A
+    block whose days were all emptied keeps a row of zeros."""
+
+    __tablename__ = "sync_run_blocks"
+    __table_args__ = (
+        _ws_fk(["sync_id"], "syncs", ondelete="CASCADE"),
+        {"sqlite_with_rowid": False},
+    )
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    completed: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)
+    rows_high: Mapped[int] = mapped_column(BigInteger)
+    rows_low: Mapped[int] = mapped_column(BigInteger)
+
+
+BLOCK_BITS = 4
+BLOCK_DAYS = 1 << BLOCK_BITS  # sync_run_blocks' span: 16 days
+
+
 class SyncState(Base):
     """One sync's latest runs and the mean duration its health score compares with (contract
     8.1: the completed runs started in the 30 days before the latest completed one), so the

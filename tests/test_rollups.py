@@ -1,8 +1,9 @@
 """The rollups the sync reports read (sync_run_days, sync_states, kept by triggers on the
-run table) equal what the runs say, through random inserts, bulk inserts, updates,
-deletes and a deleted sync; sync-health read through them equals an independent reading
-of the contract; writers of one sync racing on PostgreSQL leave what a sequential run
-would; and migration 0006 backfills runs stored before it."""
+run table, and sync_run_blocks, kept by triggers on the days) equal what the runs say,
+through random inserts, bulk inserts, updates, deletes and a deleted sync; sync-health read
+through them equals an independent reading of the contract; writers of one sync racing on
+PostgreSQL leave what a sequential run would; and the migrations backfill runs stored
+before them."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from insights.models import (
     Base,
     Sync,
     SyncRun,
+    SyncRunBlock,
     SyncRunDay,
     SyncState,
 )
@@ -105,6 +107,30 @@ def _stored_days(session: Session, workspace_id: uuid.UUID) -> dict[Day, tuple[i
     return {key: sums for key, sums in stored.items() if sums != (0, 0, 0, 0)}
 
 
+def _expected_blocks(runs: list[SyncRun]) -> dict[Day, tuple[int, ...]]:
+    """The expected days summed per sync and block of 16 days."""
+    sums: dict[Day, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    for (sync_id, day), values in _expected_days(runs).items():
+        block = sums[(sync_id, day // 16)]
+        for position, value in enumerate(values):
+            block[position] += value
+    return {key: tuple(values) for key, values in sums.items() if any(values)}
+
+
+def _stored_blocks(session: Session, workspace_id: uuid.UUID) -> dict[Day, tuple[int, ...]]:
+    rows = session.scalars(select(SyncRunBlock).where(SyncRunBlock.workspace_id == workspace_id))
+    stored = {
+        (row.sync_id, row.block): (
+            row.completed,
+            row.failed,
+            row.duration_sum,
+            (row.rows_high << 32) + row.rows_low,
+        )
+        for row in rows
+    }
+    return {key: sums for key, sums in stored.items() if any(sums)}
+
+
 def _latest(runs: list[SyncRun], *statuses: str) -> SyncRun | None:
     """The latest run (by started_at, a tie to the larger id, as the database orders UUIDs)."""
     chosen = [run for run in runs if not statuses or run.status in statuses]
@@ -149,10 +175,15 @@ def _stored_state(state: SyncState) -> tuple[Any, ...]:
     )
 
 
-def _assert_rollups_match(sessions: Callable[[], Session], workspace_id: uuid.UUID) -> None:
+def _assert_rollups_match(
+    sessions: Callable[[], Session], workspace_id: uuid.UUID, blocks: bool = True
+) -> None:
+    """The days, blocks (unless the schema predates them) and states the runs make."""
     with sessions() as session:
         runs = _runs(session, workspace_id)
         assert _stored_days(session, workspace_id) == _expected_days(runs)
+        if blocks:
+            assert _stored_blocks(session, workspace_id) == _expected_blocks(runs)
         by_sync: dict[uuid.UUID, list[SyncRun]] = defaultdict(list)
         for run in runs:
             by_sync[run.sync_id].append(run)
@@ -233,9 +264,10 @@ def test_sync_health_through_the_rollups_equals_the_contract_on_random_histories
                 run = _random_run(rng, sync_id)
                 histories[sync_id].append(run)
                 session.add(SyncRun(workspace_id=workspace_id, **run))
-    for _ in range(12):
+    for _ in range(16):
         now = BASE + timedelta(seconds=rng.randrange(-86400, 75 * 86400))
-        days = rng.choice([1, 2, 7, 30, 90, 365])
+        # 32 days and more read whole 16-day blocks (sync_run_blocks) and the days before.
+        days = rng.choice([1, 2, 7, 30, 32, 45, 90, 365])
         with db.session() as session:
             report = sync_health(session, workspace_id, days=days, now=now)
         for entry in report.syncs:
@@ -364,7 +396,7 @@ def test_sqlite_keeps_the_day_rollups_clustered_by_their_key(empty_database: str
                 )
             assert ("WITHOUT ROWID" in schema) is clustered
             assert triggers == 3
-            _assert_rollups_match(lambda: Session(engine), workspace_id)
+            _assert_rollups_match(lambda: Session(engine), workspace_id, blocks=clustered)
         with Session(engine) as session, session.begin():
             session.add(SyncRun(workspace_id=workspace_id, **_random_run(rng, syncs[0])))
             session.execute(delete(SyncRun).where(SyncRun.sync_id == syncs[1]))

@@ -1,6 +1,7 @@
 """How sync-health reads the runs: its one statement reaches the failed runs through the
 partial index of failed runs (one range for every sync), never by scanning the wide index
-of all runs, which SQLite prefers for its order unless told otherwise."""
+of all runs, which SQLite prefers for its order unless told otherwise; and a long window
+reads each sync's whole 16-day blocks and the days before them, as ranges of their keys."""
 
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from tests.support.factories import make_sync, make_sync_run, make_workspace
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
-def test_the_failed_runs_are_one_range_of_their_partial_index(db: Database) -> None:
+def _plan(db: Database, days: int) -> list[str]:
+    """SQLite's plan of sync-health's statement over `days` days, on three syncs with
+    failed and completed runs over nine days."""
     if db.kind != "sqlite":
         pytest.skip("PostgreSQL's planner picks by the table's size; SQLite's by the query")
     with db.session() as session, session.begin():
@@ -44,16 +47,30 @@ def test_the_failed_runs_are_one_range_of_their_partial_index(db: Database) -> N
     event.listen(db.engine, "before_cursor_execute", caught)
     try:
         with db.read() as session:
-            report = sync_health(session, workspace.id, days=7, now=NOW)
+            report = sync_health(session, workspace.id, days=days, now=NOW)
     finally:
         event.remove(db.engine, "before_cursor_execute", caught)
     assert report.total_syncs == 3 and all(e.failed_runs > 0 for e in report.syncs)
     ((statement, parameters),) = statements
     with db.engine.connect() as connection:
         plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    details = [row[-1] for row in plan]
+    return [row[-1] for row in plan]
+
+
+def test_the_failed_runs_are_one_range_of_their_partial_index(db: Database) -> None:
+    details = _plan(db, 7)
     assert any("ix_sync_runs_failed (workspace_id=? AND started_at>?)" in d for d in details)
     assert not any(d.startswith("SCAN sync_runs") for d in details), details
     # Every read of the runs is an index range: per sync, or of the failed runs.
     run_reads = [d for d in details if "sync_runs" in d and "sync_runs_" not in d[:12]]
     assert run_reads and all("started_at>?" in d for d in run_reads), run_reads
+    assert not any("sync_run_blocks" in d for d in details), details  # 7 days: days only
+
+
+def test_a_long_window_reads_whole_blocks_and_the_days_before_them(db: Database) -> None:
+    details = _plan(db, 90)
+    blocks = "sync_run_blocks USING PRIMARY KEY (workspace_id=? AND sync_id=? AND block>?)"
+    assert any(blocks in d for d in details), details
+    head = "sync_run_days USING PRIMARY KEY (workspace_id=? AND sync_id=? AND day>? AND day<?)"
+    assert any(head in d for d in details), details
+    assert not any(d.startswith("SCAN sync_run") for d in details), details

@@ -3,7 +3,9 @@ plus the runs of one partial day at each edge, so a window costs O(syncs x days)
 O(runs), and stays exact: a window from `start` is the whole days after start's day from
 the rollups, plus the runs in [start, the next midnight); or, when start is in the first
 half of its day, the whole days from start's day on, less the runs in [that midnight,
-start). Either way at most half a day of runs is read.
+start). Either way at most half a day of runs is read. A window of 32 days or more reads
+its whole days as the 16-day blocks they fill (sync_run_blocks) and the days before the
+first of them: O(syncs x days / 16).
 
 Every window a report needs comes back as columns of its own query over syncs
 (with_window_sums): one statement, one row per sync, nothing to combine in Python. A
@@ -12,7 +14,7 @@ from one range of the failed runs' partial index, for every sync at once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -26,11 +28,12 @@ from sqlalchemy import (
     func,
     literal_column,
     select,
+    true,
 )
 from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
-from insights.models import Sync, SyncRun, SyncRunDay
+from insights.models import BLOCK_BITS, BLOCK_DAYS, Sync, SyncRun, SyncRunBlock, SyncRunDay
 from insights.reports.sql import duration_seconds, per_sync, unordered
 from insights.reports.sums import halves
 
@@ -38,6 +41,9 @@ FINISHED = ("completed", "failed")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 SUMMED = ("completed", "failed", "duration_sum", "rows_high", "rows_low")
+# A window at least this long reads its whole 16-day blocks (sync_run_blocks) and only its
+# head's days; a shorter one reads its days (at most this many rows a sync either way).
+BLOCKED_FROM = timedelta(days=2 * BLOCK_DAYS)
 
 
 def day_of(moment: datetime) -> int:
@@ -53,6 +59,11 @@ class _Edge(NamedTuple):
     low: datetime
     high: datetime
     subtracted: bool
+
+    @property
+    def first_block(self) -> int:
+        """The first block wholly after `after_day` (its days start the block piece)."""
+        return (self.after_day >> BLOCK_BITS) + 1
 
     @classmethod
     def of(cls, start: datetime) -> _Edge:
@@ -90,9 +101,12 @@ class WindowShape(NamedTuple):
     # name, its start's number (of the rollup starts, or of the failed-only ones), measures
     cutoffs: tuple[tuple[str, int, tuple[str, ...]], ...]
     subtracted: tuple[bool, ...]  # per rollup start: its edge's runs are subtracted
+    blocked: tuple[bool, ...]  # per rollup start: its whole blocks read from sync_run_blocks
 
     @classmethod
-    def of(cls, session: Session, cutoffs: Sequence[Cutoff], some_syncs: bool) -> WindowShape:
+    def of(
+        cls, session: Session, cutoffs: Sequence[Cutoff], some_syncs: bool, now: datetime
+    ) -> WindowShape:
         starts = _rollup_starts(cutoffs)
         failed = _failed_starts(cutoffs)
         return cls(
@@ -103,6 +117,7 @@ class WindowShape(NamedTuple):
                 for c in cutoffs
             ),
             tuple(_Edge.of(start).subtracted for start in starts),
+            tuple(now - start >= BLOCKED_FROM for start in starts),
         )
 
 
@@ -127,6 +142,8 @@ def window_parameters(cutoffs: Sequence[Cutoff], failed_after: datetime) -> dict
         edge = _Edge.of(start)
         values |= {f"after_{number}": edge.after_day, f"low_{number}": edge.low}
         values[f"high_{number}"] = edge.high
+        values[f"first_block_{number}"] = edge.first_block
+        values[f"head_before_{number}"] = edge.first_block << BLOCK_BITS
     failed = _failed_starts(cutoffs)
     for number, start in enumerate(failed):
         values[f"failed_from_{number}"] = start
@@ -143,8 +160,9 @@ def with_window_sums(query: Select[Any], shape: WindowShape) -> Select[Any]:
 
     Each piece is one aggregate joined to the query by the sync's ID, so a report gets one
     row per sync and nothing to combine in Python: per distinct start, the rollups of the
-    days after its edge's day and the runs of its partial day (one index range per sync
-    each, summing only what some cutoff needs); and, for the cutoffs that need only failed
+    days after its edge's day (for a long window, its days up to the first whole block and
+    the blocks from there) and the runs of its partial day (one index range per sync each,
+    summing only what some cutoff needs); and, for the cutoffs that need only failed
     runs and for `late_failed`, one range of the partial index of failed runs (a few
     percent of all runs) for every sync at once."""
     columns = []
@@ -156,13 +174,22 @@ def with_window_sums(query: Select[Any], shape: WindowShape) -> Select[Any]:
         ]
         needed = {measure for _, measures in cutoffs for measure in measures}
         started: tuple[Any, Any] = (bindparam(f"low_{number}"), bindparam(f"high_{number}"))
-        days = _day_piece(shape, bindparam(f"after_{number}"), needed).subquery(f"days_{number}")
-        runs = _run_piece(shape, started, needed).subquery(f"runs_{number}")
-        query = query.join_from(Sync, days, days.c.sync_id == Sync.id, isouter=True)
-        query = query.join_from(Sync, runs, runs.c.sync_id == Sync.id, isouter=True)
+        after: Any = bindparam(f"after_{number}")
+        if shape.blocked[number]:
+            head = _day_piece(after, needed, bindparam(f"head_before_{number}"))
+            blocks = _block_piece(bindparam(f"first_block_{number}"), needed)
+            wholes = [(head, f"head_{number}"), (blocks, f"blocks_{number}")]
+        else:
+            wholes = [(_day_piece(after, needed), f"days_{number}")]
+        pieces = []
+        for piece, name in wholes:
+            query, columns_of_piece = _joined(query, shape, piece, name)
+            pieces.append(columns_of_piece)
+        query, runs = _joined(query, shape, _run_piece(started, needed), f"runs_{number}")
         for name, measures in cutoffs:
             for measure in measures:
-                whole, part = _zero(days.c[measure]), _zero(runs.c[measure])
+                whole = sum_of(_zero(piece[measure]) for piece in pieces)
+                part = _zero(runs[measure])
                 total = whole - part if subtracted else whole + part
                 columns.append(total.label(f"{name}_{measure}"))
     failed_only = [(name, n) for name, n, measures in shape.cutoffs if measures == FAILED_ONLY]
@@ -200,18 +227,62 @@ def _zero(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return func.coalesce(column, 0)
 
 
-def _day_piece(shape: WindowShape, after_day: Any, needed: set[str]) -> Select[Any]:
-    """Per sync, the `needed` measures over the rollups of the days after `after_day`."""
+class _Piece(NamedTuple):
+    """One sync's aggregate `columns` over the rows of `table` matching `scanned` (which
+    name the sync as Sync.workspace_id and Sync.id)."""
+
+    columns: list[Any]
+    scanned: tuple[ColumnElement[bool], ...]
+    table: Any
+
+
+def _joined(query: Select[Any], shape: WindowShape, piece: _Piece, name: str) -> tuple[Any, Any]:
+    """`query` (over syncs) joined to `piece` for each sync, and the piece's columns. On
+    SQLite the piece is a subquery grouped per sync (sql.per_sync) joined by the sync's ID;
+    on PostgreSQL a LATERAL aggregate over the query's own sync row: one index range per
+    sync, without a second pass over the syncs and a hash join per piece."""
+    if shape.sqlite:
+        grouped = _per_sync(shape, piece.columns, piece.scanned, piece.table).subquery(name)
+        joined = query.join_from(Sync, grouped, grouped.c.sync_id == Sync.id, isouter=True)
+        return joined, grouped.c
+    lateral = select(*piece.columns).where(*piece.scanned).lateral(name)
+    return query.join_from(Sync, lateral, true(), isouter=True), lateral.c
+
+
+def _day_piece(after_day: Any, needed: set[str], before_day: Any = None) -> _Piece:
+    """Per sync, the `needed` measures over the rollups of the days after `after_day` (and
+    before `before_day`, if given)."""
     columns = [_whole(func.sum(getattr(SyncRunDay, m))).label(m) for m in sorted(needed)]
-    scanned = (
+    scanned = [
         SyncRunDay.workspace_id == Sync.workspace_id,
         SyncRunDay.sync_id == Sync.id,
         SyncRunDay.day > after_day,
+    ]
+    if before_day is not None:
+        scanned.append(SyncRunDay.day < before_day)
+    return _Piece(columns, tuple(scanned), SyncRunDay)
+
+
+def _block_piece(first_block: Any, needed: set[str]) -> _Piece:
+    """Per sync, the `needed` measures over the blocks from `first_block` on."""
+    columns = [_whole(func.sum(getattr(SyncRunBlock, m))).label(m) for m in sorted(needed)]
+    scanned = (
+        SyncRunBlock.workspace_id == Sync.workspace_id,
+        SyncRunBlock.sync_id == Sync.id,
+        SyncRunBlock.block >= first_block,
     )
-    return _per_sync(shape, columns, scanned, SyncRunDay)
+    return _Piece(columns, scanned, SyncRunBlock)
 
 
-def _run_piece(shape: WindowShape, started: tuple[Any, Any], needed: set[str]) -> Select[Any]:
+def sum_of(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
+    """The SQL sum of one or more terms."""
+    first, *rest = terms
+    for term in rest:
+        first = first + term
+    return first
+
+
+def _run_piece(started: tuple[Any, Any], needed: set[str]) -> _Piece:
     """Per sync, the `needed` measures over the finished runs started in [low, high)."""
     completed = SyncRun.status == "completed"
     rows_high, rows_low = halves(SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
@@ -232,7 +303,7 @@ def _run_piece(shape: WindowShape, started: tuple[Any, Any], needed: set[str]) -
         SyncRun.status.in_(FINISHED),
     )
     columns = [_whole(terms[m]()).label(m) for m in sorted(needed)]
-    return _per_sync(shape, columns, scanned, SyncRun)
+    return _Piece(columns, scanned, SyncRun)
 
 
 def _per_sync(

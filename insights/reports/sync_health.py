@@ -190,7 +190,7 @@ def health_rows(
     parameters |= {"workspace_id": workspace_id, "now_epoch": int(now.timestamp())}
     if sync_ids is not None:
         parameters["sync_ids"] = sync_ids
-    shape = WindowShape.of(session, cutoffs, some_syncs=sync_ids is not None)
+    shape = WindowShape.of(session, cutoffs, some_syncs=sync_ids is not None, now=now)
     found = session.connection().execute(_statement(shape), parameters)
     keys = list(found.keys())
     rows = by_name(found.all())
