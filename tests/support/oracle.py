@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 
@@ -264,6 +265,69 @@ def freshness_by_second(
     if stale_now and done:
         since = datetime.fromtimestamp(done[-1] + target, UTC)
     return half_up(Fraction(seconds - stale_seconds, seconds) * 100, 1), breaches, since, stale_now
+
+
+def freshness_by_pieces(
+    runs: list[Run], now: datetime, days: int, minutes: int
+) -> tuple[float, int, datetime | None, bool]:
+    """As freshness_by_second, for windows of any length (see stale_by_pieces)."""
+    target = minutes * 60
+    done = sorted(
+        int(r.completed_at.timestamp()) for r in runs if r.status == "completed" and r.completed_at
+    )
+    begin, end = int(now.timestamp()) - days * 86400, int(now.timestamp())
+    stale_seconds, breaches, stale_now = stale_by_pieces(done, target, begin, end)
+    since = datetime.fromtimestamp(done[-1] + target, UTC) if stale_now and done else None
+    percent = half_up(Fraction(end - begin - stale_seconds, end - begin) * 100, 1)
+    return percent, breaches, since, stale_now
+
+
+def stale_by_pieces(done: list[int], target: int, begin: int, end: int) -> tuple[int, int, bool]:
+    """(stale seconds, stale stretches, stale at `end`) of completions `done` over [begin,
+    end]: staleness changes only at a completion c or at c + target, so the window is cut
+    there and each piece's middle tells its whole inside; the stretches are the runs of
+    stale pieces."""
+
+    def stale(moment: Fraction) -> bool:  # no completion in [moment - target, moment]
+        return not any(moment - target <= c <= moment for c in done)
+
+    cuts = sorted({begin, end} | {m for c in done for m in (c, c + target) if begin < m < end})
+    stale_seconds, breaches, previous = 0, 0, False
+    for low, high in pairwise(cuts):
+        inside = stale(Fraction(low + high, 2))
+        stale_seconds += (high - low) * inside
+        breaches += inside and not previous
+        previous = inside
+    return stale_seconds, breaches, stale(Fraction(end))
+
+
+def sla_entry(
+    runs: list[Run], now: datetime, days: int, minutes: int | None, limit: int | None
+) -> dict[str, object]:
+    """A sync-sla entry without its ID and name: freshness by pieces, the durations of the
+    completed runs started in the window, the state from both."""
+    entry: dict[str, object] = {"sla_freshness_minutes": minutes, "sla_duration_seconds": limit}
+    stale_now = False
+    fresh: tuple[object, ...] = (None, None, None)
+    if minutes is not None:
+        percent, breaches, since, stale_now = freshness_by_pieces(runs, now, days, minutes)
+        fresh = (percent, breaches, None if since is None else f"{since:%Y-%m-%dT%H:%M:%SZ}")
+    counted: tuple[object, ...] = (None, None, None)
+    too_long = False
+    if limit is not None:
+        start = now - timedelta(days=days)
+        durations = [r.seconds for r in runs if r.status == "completed" and r.started_at >= start]
+        over = sum(1 for seconds in durations if seconds > limit)
+        share = Fraction(len(durations) - over, len(durations)) * 100 if durations else None
+        counted = (len(durations), over, None if share is None else half_up(share, 1))
+        newest = latest([r for r in runs if r.status == "completed"])
+        too_long = newest is not None and newest.seconds > limit
+    keys = ("freshness_compliance_percent", "freshness_breaches", "stale_since")
+    entry.update(zip(keys, fresh, strict=True))
+    keys = ("duration_runs", "duration_breaches", "duration_compliance_percent")
+    entry.update(zip(keys, counted, strict=True))
+    entry["state"] = "breached" if stale_now or too_long else "met"
+    return entry
 
 
 # --- 8.5 ------------------------------------------------------------------------------
