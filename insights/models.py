@@ -265,7 +265,7 @@ class SyncRun(RunColumns, Base):
         Index(None, "workspace_id", "completed_at"),
         # A sync's completed runs by completion: its latest success (the state triggers)
         # is one probe, and sync-sla's completions of a window one range read from the
-        # index alone (migration 0012 put status before completed_at).
+        # index alone (migration 0013 put status before completed_at).
         Index(None, "workspace_id", "sync_id", "status", "completed_at"),
         # The health score's failed runs of the last days, for every sync at once: one range
         # of an index of the failed runs alone (a few percent of all), not a probe per sync.

@@ -1,4 +1,4 @@
-"""sync-sla (contract 8.4) read from the rollups, the completions index (migration 0012)
+"""sync-sla (contract 8.4) read from the rollups, the completions index (migration 0013)
 and one vectorised pass equals a plain reading of the runs: on random histories in a zone
 with a DST change, with several targets, paused syncs and syncs without one, runs that
 straddle the window's start or end after now, on both databases; and the vectorised
@@ -182,7 +182,7 @@ def test_the_migration_replaces_the_completions_index_and_goes_down(
         "ix_sync_runs_workspace_id_sync_id_completed_at",
         "ix_sync_runs_workspace_id_sync_id_status_completed_at",
     )
-    migrate(empty_database, "0011")
+    migrate(empty_database, "0012")
     assert old in _run_indexes(empty_database) and new not in _run_indexes(empty_database)
     migrate(empty_database)
     assert new in _run_indexes(empty_database) and old not in _run_indexes(empty_database)
@@ -197,5 +197,5 @@ def test_the_migration_replaces_the_completions_index_and_goes_down(
         assert (entry.state, entry.freshness_breaches) == ("breached", 2)
     finally:
         engine.dispose()
-    migrate(empty_database, "0011", down=True)
+    migrate(empty_database, "0012", down=True)
     assert old in _run_indexes(empty_database) and new not in _run_indexes(empty_database)

@@ -8,8 +8,8 @@ range of the index alone (~15 ms). The index's other readers, the state triggers
 success (completed, by completed_at descending) and the foreign key's (workspace, sync),
 are served as well by the new one, so it replaces the old rather than joining it.
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-01 19:00:00.000000
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0012"
-down_revision: str | None = "0011"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
