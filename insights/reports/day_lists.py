@@ -1,8 +1,9 @@
 """The SQL of reports.local_days: per sync, one row of comma-separated lists, a value per
 local day (day, runs, duration sum and maximum, timed runs, their rows in 32-bit halves),
-and every duration: from the local-day rollups, or from the runs of one cut day. One row
-per sync, not per day or per run, and each sync's days or runs read as one range of an
-index (sql.per_sync)."""
+and every duration, from the local-day rollups; or the durations of one cut day's runs
+(and their timed rows). One row per sync, not per day or per run, each sync's days or runs
+read as one range of an index (sql.per_sync), and only the lists a report asks for: each
+list costs the database a number-to-text conversion per day."""
 
 from __future__ import annotations
 
@@ -42,11 +43,17 @@ def rollup_lists(
     workspace_id: uuid.UUID,
     sync_ids: Sequence[uuid.UUID] | None,
     after: int,
+    names: Sequence[str] = LISTED,
 ) -> dict[uuid.UUID, Lists]:
-    """Per sync, its rollups of the local days after `after`, each list in day order."""
+    """Per sync, its rollups of the local days after `after`: the lists of `names` (of
+    LISTED, "day" first), each in day order but "durations" (every duration, no order)."""
     day = SyncLocalDay.day
-    columns: list[Any] = [aligned_int_list(getattr(SyncLocalDay, name), day) for name in LISTED]
-    columns[-1] = int_list(SyncLocalDay.durations)  # every duration, in no order
+    columns: list[Any] = [
+        int_list(SyncLocalDay.durations)
+        if name == "durations"
+        else aligned_int_list(getattr(SyncLocalDay, name), day)
+        for name in names
+    ]
     scanned = (
         SyncLocalDay.workspace_id == Sync.workspace_id,
         SyncLocalDay.sync_id == Sync.id,
@@ -65,28 +72,25 @@ def cut_day_lists(
     session: Session,
     workspace_id: uuid.UUID,
     sync_ids: Sequence[uuid.UUID] | None,
-    day: int,
     low: datetime,
     high: datetime,
-) -> dict[uuid.UUID, Lists]:
-    """Per sync, its completed runs started in [low, high), summed as the rollups sum a
-    day: for a cut of the window's first local `day` that lies wholly on that day."""
+    rows: bool,
+) -> dict[uuid.UUID, tuple[str, int, int]]:
+    """Per sync with completed runs started in [low, high): their durations (a list), and
+    if `rows` the high and low 32-bit halves of the rows of those that took time, summed
+    (else 0, 0). Counts, sums and maxima are the caller's, from the durations: SQL would
+    work each run's duration out once per aggregate."""
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
-    timed = duration > 0
-    high_rows, low_rows = halves(SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
-
-    def timed_sum(value: Any) -> Any:
-        return cast(func.sum(case((timed, value), else_=0)), BigInteger)
-
-    columns = [
-        func.count(),
-        cast(func.sum(duration), BigInteger),
-        func.max(duration),
-        timed_sum(1),
-        timed_sum(high_rows),
-        timed_sum(low_rows),
-        int_list(duration),
-    ]
+    columns: list[Any] = [int_list(duration)]
+    if rows:
+        high_rows, low_rows = halves(
+            SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted
+        )
+        timed = duration > 0
+        columns += [
+            cast(func.sum(case((timed, value), else_=0)), BigInteger)
+            for value in (high_rows, low_rows)
+        ]
     scanned = (
         SyncRun.workspace_id == Sync.workspace_id,
         SyncRun.sync_id == Sync.id,
@@ -97,7 +101,8 @@ def cut_day_lists(
     ids = None if sync_ids is None else list(sync_ids)
     query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids)
     return {
-        sync_id: [str(day), *(str(value) for value in values[:-1]), values[-1]]
-        for sync_id, *values in session.execute(query)
-        if values[0]
+        sync_id: (durations, int(high or 0), int(low or 0))
+        for sync_id, durations, *summed in session.execute(query)
+        if durations is not None
+        for high, low in [summed or (0, 0)]
     }

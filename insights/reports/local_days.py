@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,17 +21,18 @@ from sqlalchemy.orm import Session
 
 from insights.errors import NotFound
 from insights.models import Workspace, WorkspaceZone
+from insights.reports import day_columns
 from insights.reports.common import day_date, utc_offsets
-from insights.reports.day_lists import LISTED, Lists, cut_day_lists, rollup_lists
+from insights.reports.day_columns import EMPTY_INTS, DayColumns, exact_rows, parsed, prepended
+from insights.reports.day_lists import LISTED, cut_day_lists, rollup_lists
 from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
-from insights.reports.sql import parse_int_lists
-from insights.reports.sums import HALF_BITS
 
 DAY_SECONDS = 86400
 # A zone's offset moves by hours at most: two days either side of a window's start hold
 # every piece that can put a run on the start's local day.
 AROUND = timedelta(days=2)
-EMPTY_INTS = np.empty(0, np.int64)
+# DaySeries.lists() as columns of day_columns.DayColumns.
+SERIES = ("day", "runs", "duration_sum", "duration_max", "timed_runs", "timed_rows")
 
 
 @dataclass(frozen=True)
@@ -113,26 +113,75 @@ def window_days(
 ) -> dict[uuid.UUID, DaySeries]:
     """Per sync (those given, or every one), its completed runs started at or after
     `start`; syncs with none are absent."""
+    return _series(window_columns(session, workspace_id, sync_ids, start, now, LISTED))
+
+
+def window_columns(
+    session: Session,
+    workspace_id: uuid.UUID,
+    sync_ids: Sequence[uuid.UUID] | None,
+    start: datetime,
+    now: datetime,
+    names: Sequence[str],
+) -> DayColumns:
+    """window_days as flat columns, those of `names` (of day_lists.LISTED, "day" first,
+    "durations" last if wanted): a report reads only the lists it shows."""
     zone, kept = _zones(session, workspace_id)
     if not kept:
         runs = completed_runs(session, workspace_id, sync_ids, start)
         days_of = LocalDays.of(zone, start, now)
-        return {sync_id: DaySeries.of_runs(found, days_of) for sync_id, found in runs.items()}
+        series = {sync_id: DaySeries.of_runs(found, days_of) for sync_id, found in runs.items()}
+        return _columns(series)
     last, whole_from = cut_day(zone, start)
-    lists = rollup_lists(session, workspace_id, sync_ids, last)
+    if whole_from > start and not _on_one_day(zone, start, whole_from, last):
+        # The cut spans local dates (a clock set back across midnight): grouped run by run.
+        return _columns(_grouped_cut(session, workspace_id, sync_ids, zone, start, last))
+    with_durations = names[-1] == "durations"
+    lists = rollup_lists(session, workspace_id, sync_ids, last, names)
+    later = parsed(lists, names, with_durations)
     if whole_from <= start:
-        return _parsed(lists)
-    if _on_one_day(zone, start, whole_from, last):
-        cut = cut_day_lists(session, workspace_id, sync_ids, last, start, whole_from)
-        return _parsed(_prepended(cut, lists))
-    # The cut spans local dates (a clock set back across midnight): grouped run by run.
-    series = _parsed(lists)
+        return later
+    rows = "timed_rows_high" in names
+    cut = cut_day_lists(session, workspace_id, sync_ids, start, whole_from, rows)
+    return prepended(day_columns.cut_day(cut, last, names), later)
+
+
+def _grouped_cut(
+    session: Session,
+    workspace_id: uuid.UUID,
+    sync_ids: Sequence[uuid.UUID] | None,
+    zone: ZoneInfo,
+    start: datetime,
+    last: int,
+) -> dict[uuid.UUID, DaySeries]:
+    """The rollups' days after `last`, after the window's runs of the days up to `last`
+    grouped run by run (read from `start` to the first moment on a later day)."""
+    whole_from = cut_day(zone, start)[1]
+    series = _series(parsed(rollup_lists(session, workspace_id, sync_ids, last), LISTED, True))
     edge = completed_runs(session, workspace_id, sync_ids, start, before=whole_from)
     days_of = LocalDays.of(zone, start, whole_from)
     for sync_id, found in edge.items():
         first = DaySeries.of_runs(found, days_of, through=last)
         series[sync_id] = first.then(series.get(sync_id, EMPTY))
     return series
+
+
+def _columns(series: dict[uuid.UUID, DaySeries]) -> DayColumns:
+    per_key = {key: found.lists() for key, found in series.items()}
+    return DayColumns.of_lists(per_key, SERIES, [found.durations for found in series.values()])
+
+
+def _series(found: DayColumns) -> dict[uuid.UUID, DaySeries]:
+    lists = {name: found.columns[name].tolist() for name in SERIES[:-1]}
+    lists["timed_rows"] = exact_rows(found.columns)
+    bounds = found.bounds.tolist()
+    durations = found.durations or [EMPTY_INTS] * len(found.keys)
+    return {
+        key: DaySeries.of_lists(
+            [lists[name][bounds[n] : bounds[n + 1]] for name in SERIES], durations[n]
+        )
+        for n, key in enumerate(found.keys)
+    }
 
 
 def cut_day(zone: ZoneInfo, start: datetime) -> tuple[int, datetime]:
@@ -185,60 +234,3 @@ def _on_one_day(zone: ZoneInfo, low: datetime, high: datetime, day: int) -> bool
         ):
             return False
     return True
-
-
-def _prepended(
-    first: dict[uuid.UUID, Lists], later: dict[uuid.UUID, Lists]
-) -> dict[uuid.UUID, Lists]:
-    """Per sync, the lists of `first` (one earlier day) before those of `later`, as text."""
-    joined = dict(later)
-    for sync_id, lists in first.items():
-        after = later.get(sync_id)
-        joined[sync_id] = (
-            lists if after is None else [f"{a},{b}" for a, b in zip(lists, after, strict=True)]
-        )
-    return joined
-
-
-def _parsed(lists: dict[uuid.UUID, Lists]) -> dict[uuid.UUID, DaySeries]:
-    """The lists parsed in one numpy pass over every sync (the per-day columns line up, so
-    they parse as one array), then cut into each sync's part as Python lists."""
-    keys = list(lists)
-    counts = [lists[key][0].count(",") + 1 for key in keys]
-    per_day = len(LISTED) - 1
-    joined = ",".join(text for n in range(per_day) for text in (lists[k][n] for k in keys))
-    flat = np.fromstring(joined, dtype=np.int64, sep=",") if keys else EMPTY_INTS
-    days, runs, sums, maxes, timed, highs, lows = flat.reshape(per_day, -1)
-    in_order = _in_day_order(days, counts)
-    rows = (highs << HALF_BITS) + lows if int(highs.max(initial=0)) < 2**30 else None
-    columns = [values.tolist() for values in (days, runs, sums, maxes, timed)]
-    columns.append(
-        rows.tolist()
-        if rows is not None
-        else [(h << HALF_BITS) + low for h, low in zip(highs.tolist(), lows.tolist(), strict=True)]
-    )
-    durations = parse_int_lists([lists[key][-1] for key in keys])
-    series = {}
-    end = 0
-    for n, key in enumerate(keys):
-        begin, end = end, end + counts[n]
-        found = DaySeries.of_lists([values[begin:end] for values in columns], durations[n])
-        series[key] = found if in_order else _ordered(found)
-    return series
-
-
-def _in_day_order(days: Ints, counts: list[int]) -> bool:
-    """Whether each sync's days ascend (a fall can only come where a sync's part begins)."""
-    falls = np.flatnonzero(days[1:] <= days[:-1]) + 1
-    return bool(np.isin(falls, np.cumsum(counts)).all())
-
-
-def _ordered(series: DaySeries) -> DaySeries:
-    """The series in day order, if its lists came otherwise (SQLite lists a group in its
-    scan's order, which is the key's, but does not promise it)."""
-    days = series.days
-    if all(earlier < later for earlier, later in pairwise(days)):
-        return series
-    order = sorted(range(len(days)), key=days.__getitem__)
-    lists = [[values[n] for n in order] for values in series.lists()]
-    return DaySeries.of_lists(lists, series.durations)

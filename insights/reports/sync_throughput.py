@@ -8,16 +8,20 @@ import datetime as dt
 import uuid
 from collections.abc import Sequence
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
 from insights.models import Sync, SyncRun
-from insights.reports.common import round_half_up, window_start
-from insights.reports.local_days import EMPTY, DaySeries, window_days
+from insights.reports.common import half_up_units_of_arrays, round_half_up, window_start
+from insights.reports.day_columns import DayColumns, exact_rows, joined_rows, segment_sums
+from insights.reports.local_days import window_columns
 from insights.reports.params import selected
+from insights.reports.run_series import Ints
 from insights.reports.sql import duration_seconds
 from insights.reports.sync_duration import chosen_ids
 from insights.reports.sync_health import score_moment
@@ -25,6 +29,8 @@ from insights.schemas.base import ResponseModel, example
 from insights.types import ID
 
 DEGRADED_SHARE = Fraction(1, 2)  # degraded: the latest run below half the usual rate
+READ = ("day", "timed_runs", "duration_sum", "timed_rows_high", "timed_rows_low")
+ROW_HALVES = ("timed_rows_high", "timed_rows_low")
 
 
 class ThroughputPoint(TypedDict):
@@ -93,10 +99,16 @@ def sync_throughput(
     now = score_moment(now)
     start = window_start(now, days)
     syncs = selected(session, workspace_id, Sync, sync_ids, *latest_run(start))
-    series = window_days(session, workspace_id, chosen_ids(syncs, sync_ids), start, now)
+    found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
+    totals = dict(zip(found.keys, _totals(found), strict=True))
+    points, parts = _points(found) if with_points else ([], [])
+    at = dict(zip(found.keys, parts, strict=False))
     # Built without validation, as sync_duration's answer.
     return SyncThroughputResponse.model_construct(
-        syncs=[_entry(row, series.get(row.id, EMPTY), with_points) for row in syncs]
+        syncs=[
+            _entry(row, totals.get(row.id, (0, 0, 0)), points[slice(*at.get(row.id, (0, 0)))])
+            for row in syncs
+        ]
     )
 
 
@@ -129,10 +141,10 @@ def rate(rows: int, seconds: int) -> Fraction | None:
     return None if seconds == 0 else Fraction(rows, seconds)
 
 
-def _entry(row: Any, days: DaySeries, with_points: bool) -> SyncThroughput:
+def _entry(row: Any, totals: tuple[int, int, int], points: list[ThroughputPoint]) -> SyncThroughput:
     # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
     # runs' seconds.
-    rows, seconds, count = sum(days.timed_rows), sum(days.duration_sums), sum(days.timed_runs)
+    rows, seconds, count = totals
     average = rate(rows, seconds)
     current = baseline = None
     if count:
@@ -153,7 +165,7 @@ def _entry(row: Any, days: DaySeries, with_points: bool) -> SyncThroughput:
         baseline_rows_per_second=_one_place(baseline),
         change_percent=change,
         degraded=bool(current is not None and baseline and current < baseline * DEGRADED_SHARE),
-        data_points=_points(days) if with_points else [],
+        data_points=points,
     )
 
 
@@ -161,20 +173,51 @@ def _one_place(value: Fraction | None) -> float | None:
     return None if value is None else round_half_up(value, 1, 1)
 
 
-def _points(days: DaySeries) -> list[ThroughputPoint]:
-    return [
-        {
-            "date": date,
-            "runs": count,
-            "rows_synced": rows,
-            "rows_per_second": round_half_up(rows, seconds, 1),
-        }
-        for date, count, rows, seconds in zip(
-            days.dates(),
-            days.timed_runs,
-            days.timed_rows,
-            days.duration_sums,
+def _totals(found: DayColumns) -> list[tuple[int, int, int]]:
+    """Per sync: the rows, seconds and count of its timed runs."""
+    columns, bounds = found.columns, found.bounds
+    joined = joined_rows(columns["timed_rows_high"], columns["timed_rows_low"])
+    if joined is not None:
+        rows = segment_sums(joined, bounds)
+    else:
+        exact = exact_rows(columns)
+        rows = [sum(exact[begin:end]) for begin, end in found.parts()]
+    seconds = segment_sums(columns["duration_sum"], bounds)
+    counts = segment_sums(columns["timed_runs"], bounds)
+    return list(zip(rows, seconds, counts, strict=True))
+
+
+def _points(found: DayColumns) -> tuple[list[ThroughputPoint], list[tuple[int, int]]]:
+    """The points of every sync's days with a timed run, one sync after another, and
+    (begin, end) of each sync's."""
+    columns = found.columns
+    kept = columns["timed_runs"] > 0
+    at = np.flatnonzero(kept)
+    counts, seconds = columns["timed_runs"][at], columns["duration_sum"][at]
+    joined = joined_rows(columns["timed_rows_high"][at], columns["timed_rows_low"][at])
+    rows = exact_rows({name: columns[name][at] for name in ROW_HALVES})
+    dates = found.dates()
+    points: list[ThroughputPoint] = [
+        {"date": date, "runs": count, "rows_synced": synced, "rows_per_second": per_second}
+        for date, count, synced, per_second in zip(
+            [dates[n] for n in at.tolist()] if len(at) < len(dates) else dates,
+            counts.tolist(),
+            rows,
+            _rates(joined, rows, seconds),
             strict=True,
         )
-        if count
     ]
+    ends = np.concatenate([[0], np.cumsum(kept)])[found.bounds].tolist()
+    return points, list(pairwise(ends))
+
+
+def _rates(joined: Ints | None, rows: list[int], seconds: Ints) -> list[float | None]:
+    """rows / seconds of each day (seconds > 0) to 1 decimal, half-up: in numpy while
+    20 x rows fits int64 and the tenths a float (below 2**53), else one by one."""
+    small = int(seconds.max(initial=0)) < 2**61
+    if joined is not None and small and int(joined.max(initial=0)) < 2**58:
+        tenths = half_up_units_of_arrays(joined, seconds, 1)
+        if int(tenths.max(initial=0)) < 2**53:
+            rates: list[float | None] = (tenths / 10).tolist()
+            return rates
+    return [round_half_up(r, s, 1) for r, s in zip(rows, seconds.tolist(), strict=True)]
