@@ -192,8 +192,8 @@ def _in_day_order(days: Ints, bounds: Ints) -> bool:
 
 
 def _day_ordered(found: DayColumns) -> DayColumns:
-    """The columns in day order within each sync, if they came otherwise (SQLite lists a
-    group in its scan's order, which is the key's, but does not promise it)."""
+    """The columns in day order within each sync, if they came otherwise (a group's lists
+    come in its scan's order, which is the key's, but no database promises it)."""
     owner = np.repeat(np.arange(len(found.keys)), np.diff(found.bounds))
     order = np.lexsort((found.columns["day"], owner))
     columns = {name: values[order] for name, values in found.columns.items()}

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncLocalDay, SyncRun
-from insights.reports.sql import aligned_int_list, duration_seconds, int_list, per_sync
+from insights.reports.sql import duration_seconds, int_list, per_sync
 from insights.reports.sums import halves
 
 LISTED = (
@@ -46,18 +46,16 @@ def rollup_lists(
     names: Sequence[str] = LISTED,
 ) -> dict[uuid.UUID, Lists]:
     """Per sync, its rollups of the local days after `after`: the lists of `names` (of
-    LISTED, "day" first), each in day order but "durations" (every duration, no order)."""
-    day = SyncLocalDay.day
-    columns: list[Any] = [
-        int_list(SyncLocalDay.durations)
-        if name == "durations"
-        else aligned_int_list(getattr(SyncLocalDay, name), day)
-        for name in names
-    ]
+    LISTED, "day" first), the per-day ones lined up, "durations" every duration."""
+    # No ORDER BY in the lists: both databases feed each row of a group to all of its
+    # aggregates in turn, so the lists line up; their days come in the scan's (the key's)
+    # order, which day_columns checks. PostgreSQL sorted each ordered list on its own: a
+    # third of the query.
+    columns = [int_list(getattr(SyncLocalDay, name)) for name in names]
     scanned = (
         SyncLocalDay.workspace_id == Sync.workspace_id,
         SyncLocalDay.sync_id == Sync.id,
-        day > after,
+        SyncLocalDay.day > after,
     )
     ids = None if sync_ids is None else list(sync_ids)
     query = per_sync(is_sqlite(session), columns, scanned, SyncLocalDay, workspace_id, ids)
@@ -86,7 +84,7 @@ def cut_day_lists(
         high_rows, low_rows = halves(
             SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted
         )
-        timed = duration > 0
+        timed = SyncRun.completed_at > SyncRun.started_at  # duration > 0: whole seconds
         columns += [
             cast(func.sum(case((timed, value), else_=0)), BigInteger)
             for value in (high_rows, low_rows)
@@ -100,9 +98,9 @@ def cut_day_lists(
     )
     ids = None if sync_ids is None else list(sync_ids)
     query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids)
-    return {
-        sync_id: (durations, int(high or 0), int(low or 0))
-        for sync_id, durations, *summed in session.execute(query)
-        if durations is not None
-        for high, low in [summed or (0, 0)]
-    }
+    found = {}
+    for sync_id, durations, *summed in session.execute(query):
+        if durations is not None:
+            high_sum, low_sum = summed or (0, 0)
+            found[sync_id] = (durations, int(high_sum), int(low_sum))
+    return found

@@ -122,28 +122,6 @@ def _int_list_sqlite(element: int_list, compiler: SQLCompiler, **kw: Any) -> str
     return f"group_concat({compiler.process(element.clauses, **kw)})"
 
 
-class aligned_int_list(FunctionElement[str]):  # lowercase: it reads as an SQL function
-    """SQL aggregate: like int_list, in the order of its second argument on PostgreSQL, so
-    that several lists of one group line up position by position. SQLite feeds each row to
-    every aggregate of its group at once, so its lists line up in any order."""
-
-    type = Text()
-    inherit_cache = True
-    name = "aligned_int_list"
-
-
-@compiles(aligned_int_list)
-def _aligned_postgresql(element: aligned_int_list, compiler: SQLCompiler, **kw: Any) -> str:
-    value, order = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"string_agg(CAST({value} AS TEXT), ',' ORDER BY {order})"
-
-
-@compiles(aligned_int_list, "sqlite")
-def _aligned_sqlite(element: aligned_int_list, compiler: SQLCompiler, **kw: Any) -> str:
-    value, _ = (compiler.process(arg, **kw) for arg in element.clauses)
-    return f"group_concat({value})"
-
-
 def parse_int_lists(lists: Sequence[str | None]) -> list[NDArray[np.int64]]:
     """The integers of many int_list texts, parsed in one numpy pass (not one per list)."""
     counts = [0 if text is None else text.count(",") + 1 for text in lists]
