@@ -5,11 +5,11 @@ texts, and the window's cut first day put before the rollups' days."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 
@@ -23,11 +23,11 @@ EMPTY_INTS = np.empty(0, np.int64)
 
 @dataclass(frozen=True)
 class DayColumns:
-    """Sync n (of `keys`) has rows bounds[n] to bounds[n + 1] of each column (at least
-    one), its local days ascending; the columns named as in day_lists.LISTED. `durations`:
-    per sync, every duration of its window, in no order (None when not read)."""
+    """Sync n (of `keys`: sql.driver_id) has rows bounds[n] to bounds[n + 1] of each column
+    (at least one), its local days ascending; the columns named as in day_lists.LISTED.
+    `durations`: per sync, every duration of its window, in no order (None if not read)."""
 
-    keys: list[uuid.UUID]
+    keys: list[Any]
     bounds: Ints
     columns: dict[str, Ints]
     durations: list[Ints] | None
@@ -35,7 +35,7 @@ class DayColumns:
     @classmethod
     def of_lists(
         cls,
-        per_key: Mapping[uuid.UUID, Sequence[list[int]]],
+        per_key: Mapping[Any, Sequence[list[int]]],
         names: Sequence[str],
         durations: list[Ints] | None,
     ) -> DayColumns:
@@ -97,9 +97,7 @@ def segment_sums(values: Ints, bounds: Ints) -> list[int]:
     return [sum(flat[begin:end]) for begin, end in pairwise(bounds.tolist())]
 
 
-def parsed(
-    lists: dict[uuid.UUID, list[str]], names: Sequence[str], with_durations: bool
-) -> DayColumns:
+def parsed(lists: dict[Any, list[str]], names: Sequence[str], with_durations: bool) -> DayColumns:
     """day_lists.rollup_lists' texts (the lists of `names`, "durations" last if read),
     the per-day ones of every sync parsed in one numpy pass (they line up)."""
     keys = list(lists)
@@ -113,9 +111,7 @@ def parsed(
     return found if _in_day_order(columns["day"], found.bounds) else _day_ordered(found)
 
 
-def cut_day(
-    cut: dict[uuid.UUID, tuple[str, int, int]], day: int, names: Sequence[str]
-) -> DayColumns:
+def cut_day(cut: dict[Any, tuple[str, int, int]], day: int, names: Sequence[str]) -> DayColumns:
     """day_lists.cut_day_lists' durations (and timed rows), summed as the rollups sum a
     day: each sync's runs of the window's first local `day`."""
     keys = list(cut)
@@ -164,19 +160,15 @@ def prepended(first: DayColumns, later: DayColumns) -> DayColumns:
     )
 
 
-def _joined_durations(
-    first: DayColumns, later: DayColumns, keys: list[uuid.UUID]
-) -> list[Ints] | None:
+def _joined_durations(first: DayColumns, later: DayColumns, keys: list[Any]) -> list[Ints] | None:
     if first.durations is None or later.durations is None:
         return None
-    mine = dict(zip(first.keys, first.durations, strict=True))
-    theirs = dict(zip(later.keys, later.durations, strict=True))
-    return [
-        np.concatenate([mine[key], theirs[key]])
-        if key in mine and key in theirs
-        else mine.get(key, theirs.get(key, EMPTY_INTS))
-        for key in keys
+    mine: dict[Any, Ints] = dict(zip(first.keys, first.durations, strict=True))
+    joined = [
+        np.concatenate([mine[key], theirs]) if key in mine else theirs
+        for key, theirs in zip(later.keys, later.durations, strict=True)
     ]
+    return joined + [mine[key] for key in keys[len(later.keys) :]]
 
 
 def _bounds(counts: list[int]) -> Ints:

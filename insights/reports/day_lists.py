@@ -3,7 +3,8 @@ local day (day, runs, duration sum and maximum, timed runs, their rows in 32-bit
 and every duration, from the local-day rollups; or the durations of one cut day's runs
 (and their timed rows). One row per sync, not per day or per run, each sync's days or runs
 read as one range of an index (sql.per_sync), and only the lists a report asks for: each
-list costs the database a number-to-text conversion per day."""
+list costs the database a number-to-text conversion per day. Keyed by sql.driver_id: no
+UUID built per sync."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncLocalDay, SyncRun
-from insights.reports.sql import duration_seconds, int_list, per_sync
+from insights.reports.sql import driver_id, duration_seconds, int_list, per_sync
 from insights.reports.sums import halves
 
 LISTED = (
@@ -36,6 +37,7 @@ LISTED = (
     "durations",
 )
 Lists = list[str]  # one text per LISTED name
+KEY = driver_id(Sync.id)
 
 
 def rollup_lists(
@@ -44,7 +46,7 @@ def rollup_lists(
     sync_ids: Sequence[uuid.UUID] | None,
     after: int,
     names: Sequence[str] = LISTED,
-) -> dict[uuid.UUID, Lists]:
+) -> dict[Any, Lists]:
     """Per sync, its rollups of the local days after `after`: the lists of `names` (of
     LISTED, "day" first), the per-day ones lined up, "durations" every duration."""
     # No ORDER BY in the lists: both databases feed each row of a group to all of its
@@ -58,7 +60,7 @@ def rollup_lists(
         SyncLocalDay.day > after,
     )
     ids = None if sync_ids is None else list(sync_ids)
-    query = per_sync(is_sqlite(session), columns, scanned, SyncLocalDay, workspace_id, ids)
+    query = per_sync(is_sqlite(session), columns, scanned, SyncLocalDay, workspace_id, ids, KEY)
     return {
         sync_id: list(values)
         for sync_id, *values in session.execute(query)
@@ -73,7 +75,7 @@ def cut_day_lists(
     low: datetime,
     high: datetime,
     rows: bool,
-) -> dict[uuid.UUID, tuple[str, int, int]]:
+) -> dict[Any, tuple[str, int, int]]:
     """Per sync with completed runs started in [low, high): their durations (a list), and
     if `rows` the high and low 32-bit halves of the rows of those that took time, summed
     (else 0, 0). Counts, sums and maxima are the caller's, from the durations: SQL would
@@ -97,7 +99,7 @@ def cut_day_lists(
         SyncRun.status == "completed",
     )
     ids = None if sync_ids is None else list(sync_ids)
-    query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids)
+    query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids, KEY)
     found = {}
     for sync_id, durations, *summed in session.execute(query):
         if durations is not None:

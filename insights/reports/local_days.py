@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -23,7 +24,8 @@ from insights.errors import NotFound
 from insights.models import Workspace, WorkspaceZone
 from insights.reports import day_columns
 from insights.reports.common import day_date, utc_offsets
-from insights.reports.day_columns import EMPTY_INTS, DayColumns, exact_rows, parsed, prepended
+from insights.reports.day_columns import EMPTY_INTS as EMPTY_INTS  # sync_sla reads it here
+from insights.reports.day_columns import DayColumns, exact_rows, parsed, prepended
 from insights.reports.day_lists import LISTED, cut_day_lists, rollup_lists
 from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
 
@@ -113,7 +115,8 @@ def window_days(
 ) -> dict[uuid.UUID, DaySeries]:
     """Per sync (those given, or every one), its completed runs started at or after
     `start`; syncs with none are absent."""
-    return _series(window_columns(session, workspace_id, sync_ids, start, now, LISTED))
+    found = window_columns(session, workspace_id, sync_ids, start, now, LISTED)
+    return {_as_id(key): series for key, series in _series(found).items()}
 
 
 def window_columns(
@@ -125,7 +128,8 @@ def window_columns(
     names: Sequence[str],
 ) -> DayColumns:
     """window_days as flat columns, those of `names` (of day_lists.LISTED, "day" first,
-    "durations" last if wanted): a report reads only the lists it shows."""
+    "durations" last if wanted): a report reads only the lists it shows. Keyed by
+    sql.driver_id(Sync.id)."""
     zone, kept = _zones(session, workspace_id)
     if not kept:
         runs = completed_runs(session, workspace_id, sync_ids, start)
@@ -153,7 +157,7 @@ def _grouped_cut(
     zone: ZoneInfo,
     start: datetime,
     last: int,
-) -> dict[uuid.UUID, DaySeries]:
+) -> dict[Any, DaySeries]:
     """The rollups' days after `last`, after the window's runs of the days up to `last`
     grouped run by run (read from `start` to the first moment on a later day)."""
     whole_from = cut_day(zone, start)[1]
@@ -166,12 +170,17 @@ def _grouped_cut(
     return series
 
 
-def _columns(series: dict[uuid.UUID, DaySeries]) -> DayColumns:
+def _columns(series: dict[Any, DaySeries]) -> DayColumns:
     per_key = {key: found.lists() for key, found in series.items()}
     return DayColumns.of_lists(per_key, SERIES, [found.durations for found in series.values()])
 
 
-def _series(found: DayColumns) -> dict[uuid.UUID, DaySeries]:
+def _as_id(key: Any) -> uuid.UUID:
+    """A driver_id key as the ID (SQLite hands over hex text; psycopg a UUID)."""
+    return key if isinstance(key, uuid.UUID) else uuid.UUID(hex=key)
+
+
+def _series(found: DayColumns) -> dict[Any, DaySeries]:
     lists = {name: found.columns[name].tolist() for name in SERIES[:-1]}
     lists["timed_rows"] = exact_rows(found.columns)
     bounds = found.bounds.tolist()

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,7 +20,13 @@ from sqlalchemy.orm import Session
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun
 from insights.reports.common import day_date, utc_offsets
-from insights.reports.sql import duration_seconds, epoch_seconds, int_list, parse_int_lists
+from insights.reports.sql import (
+    driver_id,
+    duration_seconds,
+    epoch_seconds,
+    int_list,
+    parse_int_lists,
+)
 
 Ints = NDArray[np.int64]
 INT64_MAX = np.iinfo(np.int64).max
@@ -40,9 +47,9 @@ def completed_runs(
     sync_ids: Sequence[uuid.UUID] | None,
     start: datetime,
     before: datetime | None = None,
-) -> dict[uuid.UUID, RunSeries]:
-    """Per sync, its completed runs started at or after `start` (and before `before`, if
-    given).
+) -> dict[Any, RunSeries]:
+    """Per sync (by sql.driver_id), its completed runs started at or after `start` (and
+    before `before`, if given).
 
     Driven from the syncs: each one's runs are a range of its index entries. SQLite picks
     that plan for a join; PostgreSQL gets LATERAL (as run_totals does). Grouped over the
@@ -58,12 +65,13 @@ def completed_runs(
     ]
     if before is not None:
         scanned.append(SyncRun.started_at < before)
+    key = driver_id(Sync.id)
     if is_sqlite(session):
-        query = select(Sync.id, *columns).join(SyncRun, and_(*scanned)).group_by(Sync.id)
+        query = select(key, *columns).join(SyncRun, and_(*scanned)).group_by(Sync.id)
     else:
         labelled = [column.label(f"c{n}") for n, column in enumerate(columns)]
         per_sync = select(*labelled).where(*scanned).lateral()
-        query = select(Sync.id, *per_sync.c).join(per_sync, true())
+        query = select(key, *per_sync.c).join(per_sync, true())
     query = query.where(Sync.workspace_id == workspace_id)
     if sync_ids is not None:
         query = query.where(Sync.id.in_(list(sync_ids)))

@@ -220,16 +220,18 @@ def per_sync(
     table: Any,
     workspace_id: Any,
     sync_ids: Any | None = None,
+    key: Any = Sync.id,
 ) -> Select[Any]:
-    """`columns` (aggregates) per sync of the workspace, keyed `sync_id`, over the rows of
-    `table` matching `scanned`; only the syncs of `sync_ids` (a list, or an expanding
-    bound parameter) when given. `workspace_id` may be a value or a bound parameter.
+    """`columns` (aggregates) per sync of the workspace, keyed `sync_id` (its `key`, the ID
+    or driver_id(Sync.id)), over the rows of `table` matching `scanned`; only the syncs of
+    `sync_ids` (a list, or an expanding bound parameter) when given. `workspace_id` may be
+    a value or a bound parameter.
 
     Both forms loop over the syncs and range-scan each one's index entries. SQLite picks
     that plan for a join; PostgreSQL would hash-join a full scan, so it gets LATERAL (whose
     columns need names: an unnamed one is called c0, c1, ...)."""
     if sqlite:
-        query = select(Sync.id.label("sync_id"), *columns).join(table, and_(*scanned))
+        query = select(key.label("sync_id"), *columns).join(table, and_(*scanned))
         query = query.group_by(Sync.id)
     else:
         named = [
@@ -237,6 +239,6 @@ def per_sync(
             for number, column in enumerate(columns)
         ]
         lateral = select(*named).where(*scanned).lateral()
-        query = select(Sync.id.label("sync_id"), *lateral.c).join(lateral, true())
+        query = select(key.label("sync_id"), *lateral.c).join(lateral, true())
     query = query.where(Sync.workspace_id == workspace_id)
     return query if sync_ids is None else query.where(Sync.id.in_(sync_ids))

@@ -19,11 +19,13 @@ from insights.reports.day_columns import EMPTY_INTS, DayColumns
 from insights.reports.local_days import window_columns
 from insights.reports.params import selected
 from insights.reports.run_series import Ints, total
+from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID
 
 READ = ("day", "runs", "duration_sum", "duration_max", "durations")  # of day_lists.LISTED
+KEY = driver_id(Sync.id).label("key")  # as local_days keys the syncs: no UUID built twice
 
 
 class DurationPoint(TypedDict):
@@ -86,7 +88,7 @@ def sync_duration(
 ) -> SyncDurationResponse:
     """Durations of the given syncs' completed runs (in that order), or of every sync."""
     now = score_moment(now)
-    syncs = selected(session, workspace_id, Sync, sync_ids)
+    syncs = selected(session, workspace_id, Sync, sync_ids, KEY)
     start = window_start(now, days)
     found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
     points = _points(found)
@@ -96,7 +98,7 @@ def sync_duration(
     # 30 points each took pydantic a fifth of the answer's time to check again).
     return SyncDurationResponse.model_construct(
         syncs=[
-            _entry(row, durations.get(row.id, EMPTY_INTS), points, parts.get(row.id, (0, 0)))
+            _entry(row, durations.get(row.key, EMPTY_INTS), points, parts.get(row.key, (0, 0)))
             for row in syncs
         ]
     )

@@ -7,9 +7,8 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from fractions import Fraction
 from itertools import pairwise
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy import select
@@ -23,12 +22,11 @@ from insights.reports.local_days import window_columns
 from insights.reports.params import selected
 from insights.reports.run_series import Ints
 from insights.reports.sql import duration_seconds
-from insights.reports.sync_duration import chosen_ids
+from insights.reports.sync_duration import KEY, chosen_ids
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID
 
-DEGRADED_SHARE = Fraction(1, 2)  # degraded: the latest run below half the usual rate
 READ = ("day", "timed_runs", "duration_sum", "timed_rows_high", "timed_rows_low")
 ROW_HALVES = ("timed_rows_high", "timed_rows_low")
 
@@ -98,7 +96,7 @@ def sync_throughput(
     points if asked (the alert on degraded throughput needs only the rates)."""
     now = score_moment(now)
     start = window_start(now, days)
-    syncs = selected(session, workspace_id, Sync, sync_ids, *latest_run(start))
+    syncs = selected(session, workspace_id, Sync, sync_ids, KEY, *latest_run(start))
     found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
     totals = dict(zip(found.keys, _totals(found), strict=True))
     points, parts = _points(found) if with_points else ([], [])
@@ -106,7 +104,7 @@ def sync_throughput(
     # Built without validation, as sync_duration's answer.
     return SyncThroughputResponse.model_construct(
         syncs=[
-            _entry(row, totals.get(row.id, (0, 0, 0)), points[slice(*at.get(row.id, (0, 0)))])
+            _entry(row, totals.get(row.key, (0, 0, 0)), points[slice(*at.get(row.key, (0, 0)))])
             for row in syncs
         ]
     )
@@ -137,40 +135,57 @@ def _probe(column: Any, start: dt.datetime) -> Any:
     )
 
 
-def rate(rows: int, seconds: int) -> Fraction | None:
-    return None if seconds == 0 else Fraction(rows, seconds)
+class Rate(NamedTuple):
+    """rows / seconds (seconds not 0), kept as the two integers: exact, as a Fraction, and
+    without building one per rate of a thousand syncs."""
+
+    rows: int
+    seconds: int
+
+    def one_place(self) -> float | None:
+        return round_half_up(self.rows, self.seconds, 1)
+
+    def against(self, baseline: Rate) -> tuple[float | None, bool]:
+        """(change_percent, degraded) of this rate against `baseline` (rows not 0): the
+        percent (self / baseline - 1) x 100, and whether self < baseline / 2."""
+        top, bottom = self.rows * baseline.seconds, self.seconds * baseline.rows  # self/base
+        change = round_half_up((top - bottom) * 100, bottom, 1)
+        # r/s < R/(2S) exactly when (2rS - Rs) has the opposite sign of sS.
+        below_half = (2 * self.rows * baseline.seconds - baseline.rows * self.seconds) * (
+            self.seconds * baseline.seconds
+        ) < 0
+        return change, below_half
+
+
+def rate(rows: int, seconds: int) -> Rate | None:
+    return None if seconds == 0 else Rate(rows, seconds)
 
 
 def _entry(row: Any, totals: tuple[int, int, int], points: list[ThroughputPoint]) -> SyncThroughput:
     # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
     # runs' seconds.
     rows, seconds, count = totals
-    average = rate(rows, seconds)
     current = baseline = None
     if count:
         latest_rows, latest_seconds = int(row.latest_rows), int(row.latest_seconds)
         current = rate(latest_rows, latest_seconds)
         if count > 1:
             baseline = rate(rows - latest_rows, seconds - latest_seconds)
-    change = None
-    if current is not None and baseline:
-        change = round_half_up((current - baseline) * 100, baseline, 1)
+    change, degraded = None, False
+    if current is not None and baseline is not None and baseline.rows:
+        change, degraded = current.against(baseline)
     return SyncThroughput.model_construct(
         sync_id=row.id,
         sync_name=row.name,
         runs=count,
         rows_synced=rows,
-        avg_rows_per_second=_one_place(average),
-        current_rows_per_second=_one_place(current),
-        baseline_rows_per_second=_one_place(baseline),
+        avg_rows_per_second=round_half_up(rows, seconds, 1),
+        current_rows_per_second=None if current is None else current.one_place(),
+        baseline_rows_per_second=None if baseline is None else baseline.one_place(),
         change_percent=change,
-        degraded=bool(current is not None and baseline and current < baseline * DEGRADED_SHARE),
+        degraded=degraded,
         data_points=points,
     )
-
-
-def _one_place(value: Fraction | None) -> float | None:
-    return None if value is None else round_half_up(value, 1, 1)
 
 
 def _totals(found: DayColumns) -> list[tuple[int, int, int]]:
