@@ -7,6 +7,7 @@ import gc
 
 from fastapi.testclient import TestClient
 
+from insights import cycle_collector
 from insights.app import create_app
 from tests.support.api import make_settings
 from tests.support.databases import Database
@@ -23,3 +24,25 @@ def test_the_freeze_can_be_switched_off(db: Database) -> None:
     with TestClient(create_app(make_settings(db, gc_freeze=False))) as client:
         assert client.get("/healthz").status_code == 200
         assert gc.get_freeze_count() == 0
+
+
+def test_a_paused_collector_resumes_when_the_last_paused_section_ends() -> None:
+    assert gc.isenabled()
+    first, second = cycle_collector.paused(), cycle_collector.paused()
+    first.__enter__()
+    second.__enter__()  # as another thread's report would, overlapping
+    assert not gc.isenabled()
+    first.__exit__(None, None, None)
+    assert not gc.isenabled()
+    second.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
+def test_a_collector_switched_off_stays_off_after_a_paused_section() -> None:
+    gc.disable()
+    try:
+        with cycle_collector.paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

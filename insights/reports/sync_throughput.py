@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
+from insights import cycle_collector
 from insights.models import Sync, SyncRun
 from insights.reports.common import half_up_units_of_arrays, round_half_up, window_start
 from insights.reports.day_columns import DayColumns, exact_rows, joined_rows, segment_sums
@@ -97,17 +98,18 @@ def sync_throughput(
     now = score_moment(now)
     start = window_start(now, days)
     syncs = selected(session, workspace_id, Sync, sync_ids, KEY, *latest_run(start))
-    found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
-    totals = dict(zip(found.keys, _totals(found), strict=True))
-    points, parts = _points(found) if with_points else ([], [])
-    at = dict(zip(found.keys, parts, strict=False))
-    # Built without validation, as sync_duration's answer.
-    return SyncThroughputResponse.model_construct(
-        syncs=[
-            _entry(row, totals.get(row.key, (0, 0, 0)), points[slice(*at.get(row.key, (0, 0)))])
-            for row in syncs
-        ]
-    )
+    with cycle_collector.paused():  # as sync_duration's
+        found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
+        totals = dict(zip(found.keys, _totals(found), strict=True))
+        points, parts = _points(found) if with_points else ([], [])
+        at = dict(zip(found.keys, parts, strict=False))
+        # Built without validation, as sync_duration's answer.
+        return SyncThroughputResponse.model_construct(
+            syncs=[
+                _entry(row, totals.get(row.key, (0, 0, 0)), points[slice(*at.get(row.key, (0, 0)))])
+                for row in syncs
+            ]
+        )
 
 
 def latest_run(start: dt.datetime) -> tuple[Any, Any]:
