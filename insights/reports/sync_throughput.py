@@ -11,7 +11,7 @@ from itertools import pairwise
 from typing import Any, NamedTuple
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 from sqlalchemy.orm import Session
 from typing_extensions import TypedDict
 
@@ -23,6 +23,7 @@ from insights.reports.local_days import window_columns
 from insights.reports.params import selected
 from insights.reports.run_series import Ints
 from insights.reports.sql import duration_seconds
+from insights.reports.sums import HALF_BITS, halves
 from insights.reports.sync_duration import KEY, chosen_ids
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
@@ -97,7 +98,7 @@ def sync_throughput(
     points if asked (the alert on degraded throughput needs only the rates)."""
     now = score_moment(now)
     start = window_start(now, days)
-    syncs = selected(session, workspace_id, Sync, sync_ids, KEY, *latest_run(start))
+    syncs = selected(session, workspace_id, Sync, sync_ids, KEY, latest_run(start))
     with cycle_collector.paused():  # as sync_duration's
         found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
         totals = dict(zip(found.keys, _totals(found), strict=True))
@@ -112,17 +113,17 @@ def sync_throughput(
         )
 
 
-def latest_run(start: dt.datetime) -> tuple[Any, Any]:
-    """SQL, per sync row: the rows and seconds of its latest counted run (latest
-    started_at, then the larger id); index probes, where the arrays know no order."""
+def latest_run(start: dt.datetime) -> Any:
+    """SQL, per sync row: `latest`, the rows (32-bit halves) and seconds of its latest
+    counted run (latest started_at, then the larger id) as one text "high,low,seconds"
+    (read by latest_of): one index probe per sync, where two values took two; the halves
+    stay exact where the rows' sum would pass int64."""
     duration = duration_seconds(SyncRun.started_at, SyncRun.completed_at)
-    rows = SyncRun.rows_created + SyncRun.rows_updated + SyncRun.rows_deleted
-    return _probe(rows, start).label("latest_rows"), _probe(duration, start).label("latest_seconds")
-
-
-def _probe(column: Any, start: dt.datetime) -> Any:
+    high, low = halves(SyncRun.rows_created, SyncRun.rows_updated, SyncRun.rows_deleted)
+    text = [cast(value, String) for value in (high, low, duration)]
+    joined = text[0] + "," + text[1] + "," + text[2]
     return (
-        select(column)
+        select(joined)
         .where(
             SyncRun.workspace_id == Sync.workspace_id,
             SyncRun.sync_id == Sync.id,
@@ -134,7 +135,14 @@ def _probe(column: Any, start: dt.datetime) -> Any:
         .limit(1)
         .correlate(Sync)
         .scalar_subquery()
+        .label("latest")
     )
+
+
+def latest_of(text: str) -> tuple[int, int]:
+    """(rows, seconds) of latest_run's text."""
+    high, low, seconds = (int(value) for value in text.split(","))
+    return (high << HALF_BITS) + low, seconds
 
 
 class Rate(NamedTuple):
@@ -169,7 +177,7 @@ def _entry(row: Any, totals: tuple[int, int, int], points: list[ThroughputPoint]
     rows, seconds, count = totals
     current = baseline = None
     if count:
-        latest_rows, latest_seconds = int(row.latest_rows), int(row.latest_seconds)
+        latest_rows, latest_seconds = latest_of(row.latest)
         current = rate(latest_rows, latest_seconds)
         if count > 1:
             baseline = rate(rows - latest_rows, seconds - latest_seconds)
