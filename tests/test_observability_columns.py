@@ -21,6 +21,7 @@ from insights.reports import day_columns
 from insights.reports.day_columns import DayColumns
 from insights.reports.sync_duration import SyncDurationResponse, sync_duration
 from insights.reports.sync_throughput import Rate, SyncThroughputResponse, sync_throughput
+from insights.web.reports import json_body
 from tests.support import oracle
 from tests.support.databases import Database
 from tests.support.factories import make_sync, make_sync_run, make_workspace
@@ -179,3 +180,25 @@ def test_a_rate_against_its_baseline_is_the_exact_comparison() -> None:
         change, degraded = Rate(rows, seconds).against(Rate(base_rows, base_seconds))
         assert change == oracle.half_up((current - baseline) / baseline * 100, 1)
         assert degraded == (current < baseline / 2)
+
+
+def test_a_served_answer_is_the_response_models_dump_byte_for_byte() -> None:
+    rng = random.Random(13_4)
+    names = ["Customers to Salesforce", 'quote " and \\ back', "naïve 東京 \U0001f680", "\x00\x1f"]
+    entries: list[dict[str, object]] = [
+        {
+            "sync_id": uuid.UUID(int=rng.getrandbits(128)),
+            "sync_name": rng.choice(names),
+            "runs": rng.choice([0, 3, BIG]),
+            "rows_synced": rng.choice([0, 2**70]),
+            "avg_rows_per_second": rng.choice([None, 0.1, 1e16, 2.5e-7, 12345678.9]),
+            "current_rows_per_second": None,
+            "baseline_rows_per_second": 30.8,
+            "change_percent": rng.choice([None, -61.6]),
+            "degraded": rng.random() < 0.5,
+            "data_points": [],
+        }
+        for _ in range(20)
+    ]
+    answer = SyncThroughputResponse.model_validate({"syncs": entries})
+    assert json_body(answer) == answer.model_dump_json(by_alias=True).encode()
