@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -16,10 +16,10 @@ from typing_extensions import TypedDict
 from insights import cycle_collector
 from insights.models import Sync
 from insights.reports.common import round_half_up_int, window_start
-from insights.reports.day_columns import EMPTY_INTS, DayColumns
+from insights.reports.day_columns import DayColumns, segment_sums
 from insights.reports.local_days import window_columns
 from insights.reports.params import selected
-from insights.reports.run_series import Ints, total
+from insights.reports.run_series import Ints
 from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
@@ -94,15 +94,11 @@ def sync_duration(
     with cycle_collector.paused():
         found = window_columns(session, workspace_id, chosen_ids(syncs, sync_ids), start, now, READ)
         points = _points(found)
-        parts = dict(zip(found.keys, found.parts(), strict=True))
-        durations = dict(zip(found.keys, found.durations or [], strict=True))
+        totals = dict(zip(found.keys, _totals(found), strict=True))
         # Built without validation: every field is made here, of its type (1,000 entries of
         # 30 points each took pydantic a fifth of the answer's time to check again).
         return SyncDurationResponse.model_construct(
-            syncs=[
-                _entry(row, durations.get(row.key, EMPTY_INTS), points, parts.get(row.key, (0, 0)))
-                for row in syncs
-            ]
+            syncs=[_entry(row, totals.get(row.key, NONE), points) for row in syncs]
         )
 
 
@@ -143,18 +139,45 @@ def _points(found: DayColumns) -> list[DurationPoint]:
     ]
 
 
-def _entry(
-    row: Any, durations: Ints, points: list[DurationPoint], part: tuple[int, int]
-) -> SyncDuration:
-    count = len(durations)
-    ordered = np.sort(durations)
+class Totals(NamedTuple):
+    """One sync's figures of the window, and where its points are (begin, end)."""
+
+    runs: int
+    seconds: int
+    p50: int | None
+    p95: int | None
+    longest: int | None
+    begin: int
+    end: int
+
+
+NONE = Totals(0, 0, None, None, None, 0, 0)
+
+
+def _totals(found: DayColumns) -> list[Totals]:
+    """Each sync's totals: counts, sums and maxima of its days, each a column of every sync
+    at once; the percentiles from its own durations, sorted."""
+    bounds, columns = found.bounds, found.columns
+    runs = segment_sums(columns["runs"], bounds)
+    seconds = segment_sums(columns["duration_sum"], bounds)
+    longest = np.maximum.reduceat(columns["duration_max"], bounds[:-1]).tolist() if runs else []
+    ordered = [np.sort(values) for values in found.durations or []]
+    return [
+        Totals(count, total, nearest_rank(values, 50), nearest_rank(values, 95), top, *part)
+        for count, total, values, top, part in zip(
+            runs, seconds, ordered, longest, found.parts(), strict=True
+        )
+    ]
+
+
+def _entry(row: Any, totals: Totals, points: list[DurationPoint]) -> SyncDuration:
     return SyncDuration.model_construct(
         sync_id=row.id,
         sync_name=row.name,
-        runs=count,
-        avg_duration_seconds=round_half_up_int(total(durations), count),
-        p50_duration_seconds=nearest_rank(ordered, 50) if count else None,
-        p95_duration_seconds=nearest_rank(ordered, 95) if count else None,
-        max_duration_seconds=int(ordered[-1]) if count else None,
-        data_points=points[part[0] : part[1]],
+        runs=totals.runs,
+        avg_duration_seconds=round_half_up_int(totals.seconds, totals.runs),
+        p50_duration_seconds=totals.p50,
+        p95_duration_seconds=totals.p95,
+        max_duration_seconds=totals.longest,
+        data_points=points[totals.begin : totals.end],
     )
