@@ -27,9 +27,7 @@ def unfreeze() -> None:
     gc.unfreeze()
 
 
-_lock = threading.Lock()
-_sections = 0  # paused sections running, in any thread
-_resume = False  # whether the collector was on when the first of them began
+_pause = threading.Lock()  # held by the section that paused the collector
 
 
 @contextmanager
@@ -37,18 +35,19 @@ def paused() -> Iterator[None]:
     """No cyclic collection inside: for a report that builds tens of thousands of small
     objects which all stay referenced until the answer is written (sync-duration's 30,000
     points), the collections their allocation sets off find no garbage and cost about a
-    tenth of the answer. Reference counting still frees everything; the collector resumes
-    (if it was on) when the last paused section of the process ends."""
-    global _sections, _resume
-    with _lock:
-        if _sections == 0:
-            _resume = gc.isenabled()
-            gc.disable()
-        _sections += 1
+    tenth of the answer. Reference counting still frees everything. Only the first of
+    overlapping sections pauses, and the collector resumes when that one ends (others go on
+    with it running): a pause never outlasts one report, however many run at once. A
+    collector switched off is left off."""
+    owner = _pause.acquire(blocking=False)
+    if owner and not gc.isenabled():
+        _pause.release()
+        owner = False
+    if owner:
+        gc.disable()
     try:
         yield
     finally:
-        with _lock:
-            _sections -= 1
-            if _sections == 0 and _resume:
-                gc.enable()
+        if owner:
+            gc.enable()
+            _pause.release()

@@ -26,15 +26,18 @@ def test_the_freeze_can_be_switched_off(db: Database) -> None:
         assert gc.get_freeze_count() == 0
 
 
-def test_a_paused_collector_resumes_when_the_last_paused_section_ends() -> None:
+def test_a_pause_ends_with_the_section_that_began_it_however_long_others_run() -> None:
     assert gc.isenabled()
     first, second = cycle_collector.paused(), cycle_collector.paused()
     first.__enter__()
     second.__enter__()  # as another thread's report would, overlapping
     assert not gc.isenabled()
     first.__exit__(None, None, None)
-    assert not gc.isenabled()
+    assert gc.isenabled()
     second.__exit__(None, None, None)
+    assert gc.isenabled()
+    with cycle_collector.paused():  # and the next one pauses again
+        assert not gc.isenabled()
     assert gc.isenabled()
 
 
