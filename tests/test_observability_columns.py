@@ -202,3 +202,16 @@ def test_a_served_answer_is_the_response_models_dump_byte_for_byte() -> None:
     ]
     answer = SyncThroughputResponse.model_validate({"syncs": entries})
     assert json_body(answer) == answer.model_dump_json(by_alias=True).encode()
+
+
+def test_dates_of_days_far_apart_are_each_made_once() -> None:
+    days = np.array([19_000, 2_900_000, 19_000, 19_001], np.int64)  # 2_900_000: year 9909
+    found = DayColumns(["a"], np.array([0, 4], np.int64), {"day": days}, None)
+    dates = found.dates()
+    assert [d.isoformat() for d in dates] == [
+        "2022-01-08",
+        "9909-12-07",
+        "2022-01-08",
+        "2022-01-09",
+    ]
+    assert dates[0] is dates[2]

@@ -58,10 +58,10 @@ class DayColumns:
         days = self.columns["day"]
         if not len(days):
             return []
-        low = int(days.min())
-        # A window's days are a short range: each date is made once.
-        table = [day_date(low + n) for n in range(int(days.max()) - low + 1)]
-        return list(map(table.__getitem__, (days - low).tolist()))
+        # Each date made once: a window's days are few (a run dated far ahead is in it too).
+        numbers, at = np.unique(days, return_inverse=True)
+        table = [day_date(number) for number in numbers.tolist()]
+        return list(map(table.__getitem__, at.tolist()))
 
     def parts(self) -> list[tuple[int, int]]:
         """(begin, end) of each sync's rows."""
