@@ -20,8 +20,9 @@ from insights.models import Sync, SyncState
 from insights.reports.common import by_name, round_half_up, window_start
 from insights.reports.freshness import Freshness, completion_times, freshness
 from insights.reports.health_inputs import score_probe_columns, with_state
-from insights.reports.local_days import EMPTY, EMPTY_INTS, window_days
+from insights.reports.local_days import EMPTY_INTS, window_columns
 from insights.reports.run_series import Ints
+from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example
 from insights.types import ID, OutTimestamp
@@ -88,11 +89,10 @@ def sync_sla(
     if sync_ids is not None:
         query = query.where(Sync.id.in_(sync_ids))
     syncs = by_name(session.execute(query))
-    timed = [row.id for row in syncs if row.sla_duration_seconds]
-    durations = window_days(session, workspace_id, timed, start, now) if timed else {}
+    durations = _window_durations(session, workspace_id, syncs, start, now)
     fresh = _freshness(session, workspace_id, syncs, start, now)
     entries = [
-        _entry(row, fresh.get(row.id), durations.get(row.id, EMPTY).durations, start, now)
+        _entry(row, fresh.get(row.id), durations.get(row.key, EMPTY_INTS), start, now)
         for row in syncs
     ]
     breached = sum(1 for entry in entries if entry.state == "breached")
@@ -104,9 +104,22 @@ def sync_sla(
     )
 
 
+def _window_durations(
+    session: Session, workspace_id: uuid.UUID, syncs: list[Any], start: dt.datetime, now: Any
+) -> dict[Any, Ints]:
+    """Every duration of the window's completed runs of each sync with a duration target
+    (keyed by sql.driver_id): the local-day rollups' lists of durations alone."""
+    timed = [row.id for row in syncs if row.sla_duration_seconds]
+    if not timed:
+        return {}
+    found = window_columns(session, workspace_id, timed, start, now, ("day", "durations"))
+    return dict(zip(found.keys, found.durations or [], strict=True))
+
+
 def _syncs_query(workspace_id: uuid.UUID, include_paused: bool) -> Any:
     query = select(
         Sync.id,
+        driver_id(Sync.id).label("key"),
         Sync.name,
         Sync.sla_freshness_minutes,
         Sync.sla_duration_seconds,
