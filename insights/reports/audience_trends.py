@@ -132,8 +132,9 @@ def _daily_points(
     if audience_ids is not None:
         query = query.where(evaluation.audience_id.in_(audience_ids))
     by_date: dict[Any, dict[dt.date, int]] = defaultdict(dict)
-    # Core rows straight from the connection: the ORM layer adds a third per row here.
-    for key, seconds, size in session.connection().execute(query):
+    # Core rows straight from the connection (the ORM layer adds a third per row here), all
+    # at once: psycopg's fetch per row, as iterating a result does, cost a third more.
+    for key, seconds, size in session.connection().execute(query).all():
         by_date[key][dt.datetime.fromtimestamp(seconds, zone).date()] = size
     return {key: sorted(sizes.items()) for key, sizes in by_date.items()}
 
