@@ -63,7 +63,7 @@ def rollup_lists(
     query = per_sync(is_sqlite(session), columns, scanned, SyncLocalDay, workspace_id, ids, KEY)
     return {
         sync_id: list(values)
-        for sync_id, *values in session.execute(query)
+        for sync_id, *values in session.execute(query).all()
         if values[0] is not None
     }
 
@@ -101,7 +101,7 @@ def cut_day_lists(
     ids = None if sync_ids is None else list(sync_ids)
     query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, ids, KEY)
     found = {}
-    for sync_id, durations, *summed in session.execute(query):
+    for sync_id, durations, *summed in session.execute(query).all():
         if durations is not None:
             high_sum, low_sum = summed or (0, 0)
             found[sync_id] = (durations, int(high_sum), int(low_sum))

@@ -57,7 +57,7 @@ def completion_times(
     # and freshness() checks that (an ORDER BY cost PostgreSQL a sort per sync, +15 ms).
     columns = [int_list(epoch_seconds(SyncRun.completed_at))]
     query = per_sync(is_sqlite(session), columns, scanned, SyncRun, workspace_id, list(targets))
-    found = [row for row in session.execute(query) if row[1] is not None]
+    found = [row for row in session.execute(query).all() if row[1] is not None]
     lists = parse_int_lists([row[1] for row in found])
     return {row[0]: values for row, values in zip(found, lists, strict=True)}
 

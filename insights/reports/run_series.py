@@ -75,7 +75,7 @@ def completed_runs(
     query = query.where(Sync.workspace_id == workspace_id)
     if sync_ids is not None:
         query = query.where(Sync.id.in_(list(sync_ids)))
-    found = [row for row in session.execute(query) if row[1] is not None]
+    found = [row for row in session.execute(query).all() if row[1] is not None]
     lists = [parse_int_lists([row[i] for row in found]) for i in (1, 2, 3)]
     return {row[0]: RunSeries(lists[0][n], lists[1][n], lists[2][n]) for n, row in enumerate(found)}
 
