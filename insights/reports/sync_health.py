@@ -281,14 +281,21 @@ def _score_columns(column: dict[str, Sequence[Any]], zone: ZoneInfo, now: dateti
         latest_duration_seconds=column["latest_duration_seconds"],
         mean_duration_sum=column["mean_duration_sum"],
         mean_duration_count=column["mean_duration_count"],
-        expected_interval_seconds=[
-            expected_interval(schedule, minutes, zone, now)
-            for schedule, minutes in zip(
-                column["schedule"], column["sla_freshness_minutes"], strict=True
-            )
-        ],
+        expected_interval_seconds=_intervals(
+            column["schedule"], column["sla_freshness_minutes"], zone, now
+        ),
         seconds_since_last_success=column["seconds_since_success"],
     )
+
+
+def _intervals(
+    schedules: Sequence[str | None], minutes: Sequence[int | None], zone: ZoneInfo, now: datetime
+) -> list[int | None]:
+    """Each sync's expected interval, worked out once per distinct (schedule, target): a
+    thousand syncs share a few dozen schedules."""
+    pairs = list(zip(schedules, minutes, strict=True))
+    known = {pair: expected_interval(*pair, zone, now) for pair in set(pairs)}
+    return [known[pair] for pair in pairs]
 
 
 def _ints(values: Sequence[int]) -> Ints:
