@@ -41,8 +41,8 @@ FINISHED = ("completed", "failed")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DAY = timedelta(days=1)
 SUMMED = ("completed", "failed", "duration_sum", "rows_high", "rows_low")
-# A window at least this long reads its whole 16-day blocks (sync_run_blocks) and only its
-# head's days; a shorter one reads its days (at most this many rows a sync either way).
+# A window at least this long reads its whole 16-day blocks (sync_run_blocks) and the days
+# before the first; a shorter one reads its days (under 32 rows a sync: blocks gain nothing).
 BLOCKED_FROM = timedelta(days=2 * BLOCK_DAYS)
 
 
@@ -158,13 +158,13 @@ def with_window_sums(query: Select[Any], shape: WindowShape) -> Select[Any]:
     parameters: `workspace_id`, `sync_ids` when the shape has some, and those of
     window_parameters.
 
-    Each piece is one aggregate joined to the query by the sync's ID, so a report gets one
-    row per sync and nothing to combine in Python: per distinct start, the rollups of the
-    days after its edge's day (for a long window, its days up to the first whole block and
-    the blocks from there) and the runs of its partial day (one index range per sync each,
-    summing only what some cutoff needs); and, for the cutoffs that need only failed
-    runs and for `late_failed`, one range of the partial index of failed runs (a few
-    percent of all runs) for every sync at once."""
+    Each piece is one aggregate per sync joined to the query's sync row (_joined), so a
+    report gets one row per sync and nothing to combine in Python: per distinct start, the
+    rollups of the days after its edge's day (for a long window, its days up to the first
+    whole block and the blocks from there) and the runs of its partial day (one index range
+    per sync each, summing only what some cutoff needs); and, for the cutoffs that need
+    only failed runs and for `late_failed`, one range of the partial index of failed runs
+    (a few percent of all runs) for every sync at once."""
     columns = []
     for number, subtracted in enumerate(shape.subtracted):
         cutoffs = [
@@ -188,7 +188,7 @@ def with_window_sums(query: Select[Any], shape: WindowShape) -> Select[Any]:
         query, runs = _joined(query, shape, _run_piece(started, needed), f"runs_{number}")
         for name, measures in cutoffs:
             for measure in measures:
-                whole = sum_of(_zero(piece[measure]) for piece in pieces)
+                whole = _sum_of(_zero(piece[measure]) for piece in pieces)
                 part = _zero(runs[measure])
                 total = whole - part if subtracted else whole + part
                 columns.append(total.label(f"{name}_{measure}"))
@@ -274,7 +274,7 @@ def _block_piece(first_block: Any, needed: set[str]) -> _Piece:
     return _Piece(columns, scanned, SyncRunBlock)
 
 
-def sum_of(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
+def _sum_of(terms: Iterable[ColumnElement[Any]]) -> ColumnElement[Any]:
     """The SQL sum of one or more terms."""
     first, *rest = terms
     for term in rest:

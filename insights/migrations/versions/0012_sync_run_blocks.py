@@ -45,10 +45,9 @@ def _sum_into_blocks(select: str) -> str:
     )
 
 
-def _take_from_block(old: str, sign: str = "-") -> str:
-    """The SQLite statement taking (or, with sign '+', adding) row `old`'s sums from its
-    existing block."""
-    moved = ", ".join(f"{name} = {name} {sign} {old}.{name}" for name in SUMMED)
+def _take_from_block(old: str) -> str:
+    """The SQLite statement taking row `old`'s sums from its existing block."""
+    moved = ", ".join(f"{name} = {name} - {old}.{name}" for name in SUMMED)
     return (
         f"UPDATE sync_run_blocks SET {moved} WHERE workspace_id = {old}.workspace_id"
         f" AND sync_id = {old}.sync_id AND block = {old}.day >> {BITS}"
@@ -88,7 +87,7 @@ def _blocks_of(table: str, sign: str = "") -> str:
 
 
 def _grouped(rows: str) -> str:
-    sums = ", ".join(f"sum({name})" for name in SUMMED)
+    sums = ", ".join(f"sum({name}) AS {name}" for name in SUMMED)
     return f"SELECT {KEYS}, {sums} FROM ({rows}) r GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
 
 
@@ -101,7 +100,6 @@ def _postgresql_bodies() -> dict[str, str]:
         ),
         "delete": (
             f"UPDATE sync_run_blocks b SET {moved} FROM ({_grouped(_blocks_of('old_days'))}) o"
-            " (workspace_id, sync_id, block, " + ", ".join(SUMMED) + ")"
             " WHERE b.workspace_id = o.workspace_id AND b.sync_id = o.sync_id"
             " AND b.block = o.block"
         ),
