@@ -1,5 +1,5 @@
 """Freshness targets over a window (contract 8.4) for many syncs at once: each sync's
-completion times, read as one range of an index (migration 0012), and from them its fresh
+completion times, read as one range of an index (migration 0013), and from them its fresh
 time, its stale stretches and whether it is stale now, in one vectorised pass over every
 sync's completions (a Python loop over them cost ~45 ms at 55,000 completions)."""
 
