@@ -287,7 +287,17 @@ class SyncRun(RunColumns, Base):
     rows_failed: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
-class SyncRunDay(Base):
+class RunSums:
+    """The sums of finished runs both run rollups keep (per day, per block of days)."""
+
+    completed: Mapped[int] = mapped_column(BigInteger)
+    failed: Mapped[int] = mapped_column(BigInteger)
+    duration_sum: Mapped[int] = mapped_column(BigInteger)  # seconds, completed runs
+    rows_high: Mapped[int] = mapped_column(BigInteger)  # completed runs' rows synced
+    rows_low: Mapped[int] = mapped_column(BigInteger)
+
+
+class SyncRunDay(RunSums, Base):
     """The finished runs of one sync that started on one UTC day, summed: what the window
     reports read instead of the runs themselves (O(syncs x days), not O(runs)).
 
@@ -308,14 +318,9 @@ class SyncRunDay(Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     day: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    completed: Mapped[int] = mapped_column(BigInteger)
-    failed: Mapped[int] = mapped_column(BigInteger)
-    duration_sum: Mapped[int] = mapped_column(BigInteger)  # seconds, completed runs
-    rows_high: Mapped[int] = mapped_column(BigInteger)  # completed runs' rows synced
-    rows_low: Mapped[int] = mapped_column(BigInteger)
 
 
-class SyncRunBlock(Base):
+class SyncRunBlock(RunSums, Base):
     """SyncRunDay's sums over blocks of BLOCK_DAYS days (block = day >> BLOCK_BITS): a long
     window reads a few blocks and at most BLOCK_DAYS - 1 days per sync instead of every
     day (a year: about 38 rows, not 365).
@@ -333,11 +338,6 @@ class SyncRunBlock(Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     sync_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     block: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    completed: Mapped[int] = mapped_column(BigInteger)
-    failed: Mapped[int] = mapped_column(BigInteger)
-    duration_sum: Mapped[int] = mapped_column(BigInteger)
-    rows_high: Mapped[int] = mapped_column(BigInteger)
-    rows_low: Mapped[int] = mapped_column(BigInteger)
 
 
 BLOCK_BITS = 4

@@ -93,18 +93,31 @@ def _expected_days(runs: list[SyncRun]) -> dict[Day, tuple[int, int, int, int]]:
     return {key: (a, b, c, d) for key, (a, b, c, d) in sums.items()}
 
 
-def _stored_days(session: Session, workspace_id: uuid.UUID) -> dict[Day, tuple[int, int, int, int]]:
-    rows = session.scalars(select(SyncRunDay).where(SyncRunDay.workspace_id == workspace_id))
+def _stored_days(session: Session, workspace_id: uuid.UUID) -> dict[Day, tuple[int, ...]]:
+    return _stored(session, workspace_id, SyncRunDay, SyncRunDay.day)
+
+
+def _stored(
+    session: Session, workspace_id: uuid.UUID, table: Any, period: Any
+) -> dict[Day, tuple[int, ...]]:
+    """(completed, failed, duration seconds, rows synced) per sync and `period` (a day or
+    a block) as stored, the rows of zeros left out."""
+    rows = session.execute(
+        select(
+            table.sync_id,
+            period,
+            table.completed,
+            table.failed,
+            table.duration_sum,
+            table.rows_high,
+            table.rows_low,
+        ).where(table.workspace_id == workspace_id)
+    )
     stored = {
-        (row.sync_id, row.day): (
-            row.completed,
-            row.failed,
-            row.duration_sum,
-            (row.rows_high << 32) + row.rows_low,
-        )
-        for row in rows
+        (sync_id, at): (completed, failed, seconds, (high << 32) + low)
+        for sync_id, at, completed, failed, seconds, high, low in rows
     }
-    return {key: sums for key, sums in stored.items() if sums != (0, 0, 0, 0)}
+    return {key: sums for key, sums in stored.items() if any(sums)}
 
 
 def _expected_blocks(runs: list[SyncRun]) -> dict[Day, tuple[int, ...]]:
@@ -118,17 +131,7 @@ def _expected_blocks(runs: list[SyncRun]) -> dict[Day, tuple[int, ...]]:
 
 
 def _stored_blocks(session: Session, workspace_id: uuid.UUID) -> dict[Day, tuple[int, ...]]:
-    rows = session.scalars(select(SyncRunBlock).where(SyncRunBlock.workspace_id == workspace_id))
-    stored = {
-        (row.sync_id, row.block): (
-            row.completed,
-            row.failed,
-            row.duration_sum,
-            (row.rows_high << 32) + row.rows_low,
-        )
-        for row in rows
-    }
-    return {key: sums for key, sums in stored.items() if any(sums)}
+    return _stored(session, workspace_id, SyncRunBlock, SyncRunBlock.block)
 
 
 def _latest(runs: list[SyncRun], *statuses: str) -> SyncRun | None:
