@@ -49,13 +49,20 @@ def make_engine(
     in WAL mode with foreign keys on and writers that wait instead of failing. Both pool
     `pool_size` connections and as many overflow; a thread waits `pool_timeout` seconds for
     one (then sqlalchemy.exc.TimeoutError: busy). Its connections in use count in the `pool`
-    series of insights_db_pool_connections_in_use."""
+    series of insights_db_pool_connections_in_use.
+
+    The pool hands out the connection used last (LIFO): a SQLite connection's page cache
+    and a PostgreSQL connection's prepared statements are its own, and a queue (FIFO)
+    rotated sequential requests through every idle connection, each cold on its first use
+    (SQLite sync-health at 7 days: the first five calls of a new process 43-81 ms, then
+    31; with LIFO 31 from the first)."""
     pooling: dict[str, Any] = {
         "poolclass": QueuePool,
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_timeout": pool_timeout,
         "pool_pre_ping": True,
+        "pool_use_lifo": True,
     }
     if url.startswith("sqlite"):
         connect_args: dict[str, Any] = {"check_same_thread": False, "timeout": 30}
