@@ -158,7 +158,9 @@ def _fill_pool(state: AppState) -> None:
     the extra bitmap readers'."""
     count = min(state.settings.db_pool_size, state.capacity.slots)
     connections = [state.engine.connect() for _ in range(count)]
-    for connection in connections:
+    # The first is the one the reports ran on; returned last, the pool (last in, first
+    # out) hands it to the first request: its statements and caches are warm.
+    for connection in reversed(connections):
         connection.close()
     if state.parallel_reads is not None:  # the first overlap would open them otherwise
         state.parallel_reads.open_connections()
