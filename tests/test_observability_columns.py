@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from sqlalchemy.orm import Session
 
-from insights.reports import day_columns
+from insights.reports import day_columns, run_series
 from insights.reports.day_columns import DayColumns
 from insights.reports.sync_duration import SyncDurationResponse, sync_duration
 from insights.reports.sync_throughput import Rate, SyncThroughputResponse, sync_throughput
@@ -159,8 +159,8 @@ def test_rows_past_int64_stay_exact() -> None:
     assert day_columns.joined_rows(*small) is not None
     bounds = np.array([0, 2, 3], np.int64)
     values = np.array([BIG, BIG, 4], np.int64)
-    assert day_columns.segment_sums(values, bounds) == [2 * BIG, 4]
-    assert day_columns.segment_sums(np.array([1, 2, 3], np.int64), bounds) == [3, 3]
+    assert run_series.segment_sums(values, bounds) == [2 * BIG, 4]
+    assert run_series.segment_sums(np.array([1, 2, 3], np.int64), bounds) == [3, 3]
 
 
 def test_whole_series_of_lists_are_columns_with_rows_halved() -> None:

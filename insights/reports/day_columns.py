@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from insights.reports.common import day_date
-from insights.reports.run_series import INT64_MAX, Ints
+from insights.reports.run_series import Ints, segment_sums
 from insights.reports.sql import parse_int_lists
 from insights.reports.sums import HALF_BITS, LOW_MASK
 
@@ -84,17 +84,6 @@ def joined_rows(highs: Ints, lows: Ints) -> Ints | None:
         return None
     joined: Ints = (highs << HALF_BITS) + lows
     return joined
-
-
-def segment_sums(values: Ints, bounds: Ints) -> list[int]:
-    """The exact sum of each sync's part of a column (every part has a row)."""
-    if not len(values):
-        return []
-    if int(np.abs(values).max()) <= INT64_MAX // len(values):
-        sums: list[int] = np.add.reduceat(values, bounds[:-1]).tolist()
-        return sums
-    flat = values.tolist()
-    return [sum(flat[begin:end]) for begin, end in pairwise(bounds.tolist())]
 
 
 def parsed(lists: dict[Any, list[str]], names: Sequence[str], with_durations: bool) -> DayColumns:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,9 +22,8 @@ from sqlalchemy.orm import Session
 from insights.errors import NotFound
 from insights.models import Workspace, WorkspaceZone
 from insights.reports import day_columns
-from insights.reports.common import day_date, utc_offsets
-from insights.reports.day_columns import EMPTY_INTS as EMPTY_INTS  # sync_sla reads it here
-from insights.reports.day_columns import DayColumns, exact_rows, parsed, prepended
+from insights.reports.common import utc_offsets
+from insights.reports.day_columns import EMPTY_INTS, DayColumns, exact_rows, parsed, prepended
 from insights.reports.day_lists import LISTED, cut_day_lists, rollup_lists
 from insights.reports.run_series import Days, Ints, LocalDays, RunSeries, completed_runs
 
@@ -93,30 +91,8 @@ class DaySeries:
         lists = [mine + theirs for mine, theirs in zip(self.lists(), later.lists(), strict=True)]
         return DaySeries.of_lists(lists, np.concatenate([self.durations, later.durations]))
 
-    def dates(self) -> list[date]:
-        return [_date_of(number) for number in self.days]
-
-
-@lru_cache(maxsize=4096)
-def _date_of(number: int) -> date:
-    """A day number's date, memoised: 1,000 syncs share the same 30 dates."""
-    return day_date(number)
-
 
 EMPTY = DaySeries([], [], [], [], [], [], EMPTY_INTS)
-
-
-def window_days(
-    session: Session,
-    workspace_id: uuid.UUID,
-    sync_ids: Sequence[uuid.UUID] | None,
-    start: datetime,
-    now: datetime,
-) -> dict[uuid.UUID, DaySeries]:
-    """Per sync (those given, or every one), its completed runs started at or after
-    `start`; syncs with none are absent."""
-    found = window_columns(session, workspace_id, sync_ids, start, now, LISTED)
-    return {_as_id(key): series for key, series in _series(found).items()}
 
 
 def window_columns(
@@ -127,9 +103,10 @@ def window_columns(
     now: datetime,
     names: Sequence[str],
 ) -> DayColumns:
-    """window_days as flat columns, those of `names` (of day_lists.LISTED, "day" first,
-    "durations" last if wanted): a report reads only the lists it shows. Keyed by
-    sql.driver_id(Sync.id)."""
+    """Per sync (those given, or every one; syncs with none are absent), its completed runs
+    started at or after `start` by local day, as flat columns: those of `names` (of
+    day_lists.LISTED, "day" first, "durations" last if wanted), so that a report reads only
+    the lists it shows. Keyed by sql.driver_id(Sync.id)."""
     zone, kept = _zones(session, workspace_id)
     if not kept:
         runs = completed_runs(session, workspace_id, sync_ids, start)
@@ -173,11 +150,6 @@ def _grouped_cut(
 def _columns(series: dict[Any, DaySeries]) -> DayColumns:
     per_key = {key: found.lists() for key, found in series.items()}
     return DayColumns.of_lists(per_key, SERIES, [found.durations for found in series.values()])
-
-
-def _as_id(key: Any) -> uuid.UUID:
-    """A driver_id key as the ID (SQLite hands over hex text; psycopg a UUID)."""
-    return key if isinstance(key, uuid.UUID) else uuid.UUID(hex=key)
 
 
 def _series(found: DayColumns) -> dict[Any, DaySeries]:

@@ -8,7 +8,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from insights.db import is_sqlite
 from insights.models import Sync, SyncRun
-from insights.reports.common import day_date, utc_offsets
+from insights.reports.common import utc_offsets
 from insights.reports.sql import (
     driver_id,
     duration_seconds,
@@ -118,28 +119,24 @@ class Days:
         return cls(numbers, counts, order, firsts)
 
     def sums(self, values: Ints) -> list[int]:
-        if not len(self.numbers):
-            return []
-        if len(values) and int(values.max()) > INT64_MAX // len(values):
-            return [total(part) for part in np.split(values[self._order], self._firsts[1:])]
-        return [int(x) for x in np.add.reduceat(values[self._order], self._firsts)]
+        return segment_sums(values[self._order], np.append(self._firsts, len(values)))
 
     def maxima(self, values: Ints) -> list[int]:
         if not len(self.numbers):
             return []
         return [int(x) for x in np.maximum.reduceat(values[self._order], self._firsts)]
 
-    def dates(self) -> list[date]:
-        return [day_date(int(number)) for number in self.numbers]
 
-
-def total(values: Ints) -> int:
-    """The exact sum (Python integers once int64 could overflow)."""
+def segment_sums(values: Ints, bounds: Ints) -> list[int]:
+    """The exact sum of each part values[bounds[n]:bounds[n + 1]] (every part has a row):
+    in int64 while no sum can overflow it, else in Python integers."""
     if not len(values):
-        return 0
-    if int(values.max()) <= INT64_MAX // len(values):
-        return int(values.sum())
-    return sum(values.tolist())
+        return []
+    if int(np.abs(values).max()) <= INT64_MAX // len(values):
+        sums: list[int] = np.add.reduceat(values, bounds[:-1]).tolist()
+        return sums
+    flat = values.tolist()
+    return [sum(flat[begin:end]) for begin, end in pairwise(bounds.tolist())]
 
 
-__all__ = ["Days", "LocalDays", "RunSeries", "completed_runs", "total"]
+__all__ = ["Days", "LocalDays", "RunSeries", "completed_runs", "segment_sums"]

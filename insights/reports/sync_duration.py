@@ -16,10 +16,10 @@ from typing_extensions import TypedDict
 from insights import cycle_collector
 from insights.models import Sync
 from insights.reports.common import round_half_up_int, window_start
-from insights.reports.day_columns import DayColumns, segment_sums
+from insights.reports.day_columns import DayColumns
 from insights.reports.local_days import window_columns
 from insights.reports.params import selected
-from insights.reports.run_series import Ints
+from insights.reports.run_series import Ints, segment_sums
 from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment
 from insights.schemas.base import ResponseModel, example

@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from insights.models import Sync, SyncState
 from insights.reports.common import by_name, round_half_up, window_start
+from insights.reports.day_columns import EMPTY_INTS
 from insights.reports.freshness import Freshness, completion_times, freshness
 from insights.reports.health_inputs import score_probe_columns, with_state
-from insights.reports.local_days import EMPTY_INTS, window_columns
+from insights.reports.local_days import window_columns
 from insights.reports.run_series import Ints
 from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment

@@ -18,10 +18,10 @@ from typing_extensions import TypedDict
 from insights import cycle_collector
 from insights.models import Sync, SyncRun
 from insights.reports.common import half_up_units_of_arrays, round_half_up, window_start
-from insights.reports.day_columns import DayColumns, exact_rows, joined_rows, segment_sums
+from insights.reports.day_columns import DayColumns, exact_rows, joined_rows
 from insights.reports.local_days import window_columns
 from insights.reports.params import selected
-from insights.reports.run_series import Ints
+from insights.reports.run_series import Ints, segment_sums
 from insights.reports.sql import duration_seconds
 from insights.reports.sums import HALF_BITS, halves
 from insights.reports.sync_duration import KEY, chosen_ids
