@@ -83,6 +83,11 @@ def _not_ahead(value: datetime) -> datetime:
 EventTimestamp = Annotated[InTimestamp, AfterValidator(_not_ahead)]
 # In responses.
 OutTimestamp = Annotated[datetime, PlainSerializer(format_timestamp, return_type=str)]
+# In responses, given as whole epoch seconds (an int the database computed): pydantic makes
+# the UTC datetime and writes the same wire form as OutTimestamp's in its own code, where
+# OutTimestamp calls format_timestamp once a value (a thousand-sync report: ~1.5 ms). Only
+# for a field that is always given an int, never a datetime (which it would write as is).
+EpochTimestamp = datetime
 
 
 def _no_nul(value: str) -> str:

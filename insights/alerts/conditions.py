@@ -83,7 +83,7 @@ def _sync_facts(
     _latest_failures(session, workspace_id, facts)
     if "health_below" in conditions:
         found = health_rows(session, workspace_id, days=DEGRADED_DAYS, now=now, sync_ids=ids)
-        facts.health = {one.row.id: one.entry for one in found}
+        facts.health = {one.entry.sync_id: one.entry for one in found}
     if "sla_breached" in conditions:
         report = sync_sla(session, workspace_id, days=1, now=now, sync_ids=ids)
         facts.sla = {entry.sync_id: entry for entry in report.syncs}

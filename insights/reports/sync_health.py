@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from operator import itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 from insights import cycle_collector
 from insights.models import Sync, SyncState
 from insights.reports.common import (
-    by_name,
     half_up_units_of_arrays,
     resolve_now,
     window_start,
@@ -38,10 +38,10 @@ from insights.reports.run_totals import (
     window_parameters,
     with_window_sums,
 )
-from insights.reports.sql import epoch_seconds
+from insights.reports.sql import driver_id, epoch_seconds
 from insights.reports.sums import HALF_BITS
 from insights.schemas.base import ResponseModel, example
-from insights.types import OutTimestamp
+from insights.types import EpochTimestamp
 
 FINISHED = ("completed", "failed")
 DEFAULT_DAYS = 7  # the window when the request names none
@@ -61,7 +61,7 @@ class SyncHealthEntry(ResponseModel):
     sync_name: str
     status: str
     last_run_status: str | None
-    last_run_at: OutTimestamp | None
+    last_run_at: EpochTimestamp | None
     success_rate: float | None
     total_runs: int
     failed_runs: int
@@ -138,17 +138,16 @@ def sync_health_and_failing(
     # syncs the collections their allocation set off were a sixth of the report).
     with cycle_collector.paused():
         found = health_rows(session, workspace_id, days=days, now=score_moment(now))
-    rows = [one.row for one in found]
     entries = [one.entry for one in found]
-    active = [row for row in rows if row.status == "active"]
+    active = [one for one in found if one.entry.status == "active"]
     # Failing: active, and its latest finished run (of any age) failed.
-    failing = {row.id for row in active if row.last_finished_status == "failed"}
+    failing = {one.entry.sync_id for one in active if one.row.last_finished_status == "failed"}
     report = SyncHealthResponse(
-        total_syncs=len(rows),
+        total_syncs=len(entries),
         active_syncs=len(active),
         healthy_syncs=len(active) - len(failing),
         failing_syncs=len(failing),
-        paused_syncs=sum(1 for row in rows if row.status == "paused"),
+        paused_syncs=sum(1 for entry in entries if entry.status == "paused"),
         health_statuses=status_counts(entry.health_status for entry in entries),
         syncs=entries,
     )
@@ -156,8 +155,9 @@ def sync_health_and_failing(
 
 
 class SyncHealthRow:
-    """One sync's health: its row (with the score's probes), entry and score inputs (made
-    when asked: a sync-health answer scores from columns and reads none)."""
+    """One sync's health: its row (with the score's probes; its `id` is the driver's, the
+    entry's `sync_id` the UUID), entry and score inputs (made when asked: a sync-health
+    answer scores from columns and reads none)."""
 
     __slots__ = ("_columns", "_position", "entry", "row")
 
@@ -197,7 +197,10 @@ def health_rows(
     shape = WindowShape.of(session, cutoffs, some_syncs=sync_ids is not None, now=now)
     found = session.connection().execute(_statement(shape), parameters)
     keys = list(found.keys())
-    rows = by_name(found.all())
+    # By name then ID (common.name_key's order): the IDs as the driver gives them sort as
+    # UUIDs do (SQLite's 32 lowercase hex digits; PostgreSQL's UUIDs), and a key of row
+    # positions is a C call per row where row attributes were a Python one.
+    rows = sorted(found.all(), key=itemgetter(keys.index("name"), keys.index("id")))
     # Column by column from here: a tuple per column, numpy for the arithmetic.
     column = dict(zip(keys, zip(*rows, strict=True) if rows else ((),) * len(keys), strict=True))
     scores = Scores(_score_columns(column, zone, now), column["status"])
@@ -343,12 +346,15 @@ def _syncs_query(some_syncs: bool) -> Any:
     """Each sync's row, state and score probes; bound: workspace_id, now_epoch, sync_ids."""
     now = bindparam("now_epoch", type_=BigInteger)
     since_success = now - epoch_seconds(SyncState.last_success_at)
+    # The ID and the last run's time as the driver and the database give them: pydantic
+    # makes the entry's UUID and datetime from them in its own code, where SQLAlchemy's
+    # result processors were a Python call per sync each.
     query = select(
-        Sync.id,
+        driver_id(Sync.id).label("id"),
         Sync.name,
         Sync.status,
         SyncState.last_status,
-        SyncState.last_started_at,
+        epoch_seconds(SyncState.last_started_at).label("last_started_at"),
         # Failing is judged on finished runs of any age, not only the window's.
         SyncState.last_finished_status,
         Sync.kind,
