@@ -97,14 +97,15 @@ class Scores:
         for position in np.flatnonzero(paused).tolist():
             self.statuses[position] = "paused"
         score_list = rounded.astype(np.int64).tolist()
-        unit_lists = [part.tolist() for part in units]
+        # Tenths in numpy: an int64 below 2**53 becomes its float exactly and the division
+        # rounds once, as int / 10 does in Python.
+        tenths = [(part / 10).tolist() for part in units]
+        components = [dict(zip(NAMES, four, strict=True)) for four in zip(*tenths, strict=True)]
         bands = _bands(rounded)
         for position in np.flatnonzero(fast).tolist():
             self.scores[position] = score_list[position]
             self.statuses[position] = bands[position]
-            self.components[position] = {
-                name: part[position] / 10 for name, part in zip(NAMES, unit_lists, strict=True)
-            }
+            self.components[position] = components[position]
         for position in np.flatnonzero(exact).tolist():
             one = health(given.inputs(position), sync_statuses[position])
             self.scores[position] = one.score

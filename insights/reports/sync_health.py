@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -137,19 +137,25 @@ def sync_health_and_failing(
     # As sync_duration's: each sync's row, entry and score, and no garbage (at 10,000
     # syncs the collections their allocation set off were a sixth of the report).
     with cycle_collector.paused():
-        found = health_rows(session, workspace_id, days=days, now=score_moment(now))
-    entries = [one.entry for one in found]
-    active = [one for one in found if one.entry.status == "active"]
+        found = _health(session, workspace_id, days=days, now=score_moment(now))
+    statuses = found.column["status"]
     # Failing: active, and its latest finished run (of any age) failed.
-    failing = {one.entry.sync_id for one in active if one.row.last_finished_status == "failed"}
+    failing = {
+        entry.sync_id
+        for entry, status, latest in zip(
+            found.entries, statuses, found.column["last_finished_status"], strict=True
+        )
+        if status == "active" and latest == "failed"
+    }
+    active = statuses.count("active")
     report = SyncHealthResponse(
-        total_syncs=len(entries),
-        active_syncs=len(active),
-        healthy_syncs=len(active) - len(failing),
+        total_syncs=len(found.entries),
+        active_syncs=active,
+        healthy_syncs=active - len(failing),
         failing_syncs=len(failing),
-        paused_syncs=sum(1 for entry in entries if entry.status == "paused"),
-        health_statuses=status_counts(entry.health_status for entry in entries),
-        syncs=entries,
+        paused_syncs=statuses.count("paused"),
+        health_statuses=status_counts(found.scores.statuses),
+        syncs=found.entries,
     )
     return report, failing
 
@@ -178,9 +184,33 @@ def health_rows(
     now: datetime,
     sync_ids: list[uuid.UUID] | None = None,
 ) -> list[SyncHealthRow]:
-    """The health of the syncs (those of `sync_ids`, else all), by name then ID.
+    """The health of the syncs (those of `sync_ids`, else all), by name then ID."""
+    found = _health(session, workspace_id, days=days, now=now, sync_ids=sync_ids)
+    return [
+        SyncHealthRow(row, entry, found.scores.columns, position)
+        for position, (row, entry) in enumerate(zip(found.rows, found.entries, strict=True))
+    ]
 
-    One statement reads each sync's row, state and sums over the window and the score's
+
+class _Health(NamedTuple):
+    """The syncs' rows by name then ID, the same as columns (a tuple each), their entries
+    and scores."""
+
+    rows: list[Any]
+    column: dict[str, tuple[Any, ...]]
+    entries: list[SyncHealthEntry]
+    scores: Scores
+
+
+def _health(
+    session: Session,
+    workspace_id: uuid.UUID,
+    *,
+    days: int,
+    now: datetime,
+    sync_ids: list[uuid.UUID] | None = None,
+) -> _Health:
+    """One statement reads each sync's row, state and sums over the window and the score's
     windows; then everything is computed a column at a time (health_batch), not a sync at
     a time: a thousand syncs cost a few milliseconds of Python."""
     zone = workspace_zone(session, workspace_id)
@@ -205,14 +235,10 @@ def health_rows(
     column = dict(zip(keys, zip(*rows, strict=True) if rows else ((),) * len(keys), strict=True))
     scores = Scores(_score_columns(column, zone, now), column["status"])
     # Validated as one list, in pydantic's core, rather than a model built per sync.
-    validated = _ENTRIES.validate_python(_entries(column, scores))
-    return [
-        SyncHealthRow(row, entry, scores.columns, position)
-        for position, (row, entry) in enumerate(zip(rows, validated, strict=True))
-    ]
+    return _Health(rows, column, _ENTRIES.validate_python(_entries(column, scores)), scores)
 
 
-def _entries(column: dict[str, Sequence[Any]], scores: Scores) -> list[dict[str, Any]]:
+def _entries(column: dict[str, tuple[Any, ...]], scores: Scores) -> list[dict[str, Any]]:
     """The fields of each sync's SyncHealthEntry, from the query's columns and the scores."""
     completed, failed = _ints(column["window_completed"]), _ints(column["window_failed"])
     finished = completed + failed
@@ -268,7 +294,9 @@ def _entries(column: dict[str, Sequence[Any]], scores: Scores) -> list[dict[str,
     ]
 
 
-def _score_columns(column: dict[str, Sequence[Any]], zone: ZoneInfo, now: datetime) -> ScoreColumns:
+def _score_columns(
+    column: dict[str, tuple[Any, ...]], zone: ZoneInfo, now: datetime
+) -> ScoreColumns:
     """The score's inputs of every sync, as columns (contract 8.1), from the query's."""
     week_completed, week_failed = _ints(column["week_completed"]), _ints(column["week_failed"])
     half_failed, late_failed = _ints(column["half_failed"]), _ints(column["late_failed"])
