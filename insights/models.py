@@ -452,7 +452,17 @@ class AudienceEvaluation(Base):
     __tablename__ = "audience_evaluations"
     __table_args__ = (
         _ws_fk(["audience_id"], "audiences", ondelete="CASCADE"),
-        Index(None, "workspace_id", "audience_id", "evaluated_at"),
+        # An audience's history in the trends' order, with its sizes: the index alone
+        # answers audience-trends (migration 0015).
+        Index(
+            "ix_audience_evaluations_history",
+            "workspace_id",
+            "audience_id",
+            "evaluated_at",
+            "created_at",
+            "id",
+            "size",
+        ),
     )
 
     workspace_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -1,0 +1,50 @@
+"""How audience-trends reads the evaluations: its statement is answered by the history
+index alone (migration 0015), in the order it asks for, with no visit to the table and no
+sort of each second's ties."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from insights.reports.audience_trends import audience_trends
+from tests.support.databases import Database
+from tests.support.factories import make_audience, make_evaluation, make_workspace
+
+NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+
+
+def test_the_evaluations_come_from_the_history_index_alone_in_order(db: Database) -> None:
+    if db.kind != "sqlite":
+        pytest.skip("PostgreSQL's planner picks by the table's size; SQLite's by the query")
+    with db.session() as session, session.begin():
+        workspace = make_workspace(session)
+        for number in range(3):
+            audience = make_audience(session, workspace.id, name=f"Audience {number}")
+            for hours in range(0, 24 * 9, 7):
+                when = NOW - timedelta(hours=hours)
+                make_evaluation(session, workspace.id, audience.id, evaluated_at=when, size=hours)
+    statements: list[tuple[str, Any]] = []
+
+    def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("SELECT audience_evaluations.audience_id"):
+            statements.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", caught)
+    try:
+        with db.read() as session:
+            report = audience_trends(session, workspace.id, days=7, audience_ids=None, now=NOW)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", caught)
+    assert [len(trend.data_points) for trend in report.audiences] == [8, 8, 8]
+    ((statement, parameters),) = statements
+    with db.engine.connect() as connection:
+        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
+    details = [row[-1] for row in plan]
+    assert details == [
+        "SEARCH audience_evaluations USING COVERING INDEX ix_audience_evaluations_history"
+        " (workspace_id=?)"
+    ], details
