@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import update
@@ -235,3 +237,70 @@ def test_longer_window_takes_in_older_evaluations(db: Database, workspace_id: uu
     # 2024-01-01 00:00 UTC is 16:00 on 31 December in Los Angeles.
     assert trend["data_points"] == [{"date": "2023-12-31", "size": 70}]
     assert (trend["change_absolute"], trend["change_percent"]) == (0, 0.0)
+
+
+# Zones with daylight saving, 30- and 45-minute offsets, and clocks set back across
+# midnight (Havana ended DST at 01:00 -> 00:00; Santiago at 00:00 -> 23:00 the day before).
+RANDOM_ZONES = (
+    "America/Los_Angeles",
+    "Asia/Kolkata",
+    "Asia/Kathmandu",
+    "Australia/Lord_Howe",
+    "America/Havana",
+    "America/Santiago",
+    "Pacific/Chatham",
+)
+
+
+@pytest.mark.parametrize("zone", RANDOM_ZONES)
+def test_random_histories_match_a_plain_reading_of_every_evaluation(
+    db: Database, workspace_id: uuid.UUID, zone: str
+) -> None:
+    """Each point is the size of the latest evaluation (by evaluated_at, then insertion)
+    of its local date, reading the evaluations one by one with the zone's own conversion:
+    around every offset change of two years, and ties within a second."""
+    rng = random.Random(zone)
+    now = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    history: dict[uuid.UUID, list[tuple[datetime, int, int]]] = {}
+    with db.session() as session, session.begin():
+        _set_zone(session, workspace_id, zone)
+        changes = _offset_changes(ZoneInfo(zone), now - timedelta(days=400), now)
+        for number in range(4):
+            audience = make_audience(session, workspace_id, name=f"Random {number}")
+            moments = [now - timedelta(seconds=rng.randrange(400 * 86400)) for _ in range(60)]
+            moments += [
+                change + timedelta(seconds=rng.randrange(-7200, 7200)) for change in changes
+            ]
+            moments += moments[:5]  # same-second ties, ordered by their insertion
+            for order, moment in enumerate(moments):
+                size = rng.randrange(10_000)
+                created = CREATED + timedelta(microseconds=order)
+                make_evaluation(
+                    session, workspace_id, audience.id, evaluated_at=moment, size=size,
+                    created_at=created,
+                )  # fmt: skip
+                history.setdefault(audience.id, []).append((moment, order, size))
+    for days in (1, 30, 365):
+        with db.read() as session:
+            report = audience_trends(session, workspace_id, days=days, audience_ids=None, now=now)
+        start = now - timedelta(days=days)
+        for trend in report.audiences:
+            latest: dict[date, int] = {}
+            for moment, _, size in sorted(history[trend.audience_id]):
+                if moment.replace(microsecond=0) >= start:
+                    latest[moment.astimezone(ZoneInfo(zone)).date()] = size
+            expected = [{"date": day, "size": size} for day, size in sorted(latest.items())]
+            assert trend.data_points == expected, (zone, days, trend.audience_name)
+
+
+def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[datetime]:
+    """The hours in [start, end] at whose end the zone's UTC offset differs from its start."""
+    changes, moment = [], start
+    while moment < end:
+        if moment.astimezone(zone).utcoffset() != (moment + HOUR).astimezone(zone).utcoffset():
+            changes.append(moment + HOUR)
+        moment += HOUR
+    return changes
+
+
+HOUR = timedelta(hours=1)

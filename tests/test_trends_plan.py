@@ -30,7 +30,7 @@ def test_the_evaluations_come_from_the_history_index_alone_in_order(db: Database
     statements: list[tuple[str, Any]] = []
 
     def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.startswith("SELECT audience_evaluations.audience_id"):
+        if statement.startswith("SELECT CAST(audience_evaluations.audience_id"):
             statements.append((statement, parameters))
 
     event.listen(db.engine, "before_cursor_execute", caught)
