@@ -7,6 +7,8 @@ audiences, served one after the other in the same run, and the ratio of their me
         --syncs 10000 --audiences 2000                                          # the 10x
     python -m benchmarks.growth --small <1x URL> --large <10x URL> [--calls 15]
 
+Both databases are migrated to this checkout's schema first.
+
 The report cache is off (as in insights_bench): every call computes its answer.
 """
 
@@ -18,6 +20,7 @@ import httpx
 
 from benchmarks.insights_bench import Timing, measure, running_service
 from benchmarks.serving import existing_workspace
+from insights.db import migrate
 
 PATHS = (
     "insights/sync-health?days=7",
@@ -29,7 +32,9 @@ PATHS = (
 
 
 def timings(url: str, calls: int, warmup: int) -> dict[str, Timing]:
-    """Each of PATHS on the benchmark workspace of the database at `url`."""
+    """Each of PATHS on the benchmark workspace of the database at `url` (migrated first,
+    as insights_bench --url does: a schema behind the code would measure the old one)."""
+    migrate(url)
     workspace_id, key = existing_workspace(url)
     headers = {"Authorization": f"Bearer {key}", "X-Workspace-ID": str(workspace_id)}
     with (

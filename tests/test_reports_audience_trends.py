@@ -8,13 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from insights.errors import NotFound
 from insights.models import Audience, Workspace
-from insights.reports.audience_trends import audience_trends
+from insights.reports.audience_trends import _latest_of_each_day, audience_trends
 from tests.support.databases import Database
 from tests.support.factories import make_audience, make_evaluation, make_workspace
 
@@ -304,3 +305,19 @@ def _offset_changes(zone: ZoneInfo, start: datetime, end: datetime) -> list[date
 
 
 HOUR = timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("audiences", "days", "latest"),
+    [
+        ([0, 0, 0, 0, 1, 1], [5, 5, 6, 7, 3, 4], [1, 2, 3, 4, 5]),  # dates only go forward
+        # A clock set back across midnight: the 5th again after the 6th began.
+        ([0, 0, 0, 0, 1, 1], [5, 6, 5, 6, 3, 3], [2, 3, 5]),
+        ([0], [9], [0]),
+    ],
+)
+def test_the_latest_row_of_each_audience_and_day(
+    audiences: list[int], days: list[int], latest: list[int]
+) -> None:
+    found = _latest_of_each_day(np.array(audiences), np.array(days))
+    assert found.tolist() == latest

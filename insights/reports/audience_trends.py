@@ -147,12 +147,10 @@ def _daily_points(
     # Each evaluation's audience (a number) and local date, as arrays; then the position of
     # the last evaluation of each (audience, date), in that order: numpy, not a dictionary
     # update and a zone conversion per evaluation.
-    names, audiences = np.unique(np.array(keys), return_inverse=True)
+    texts = np.array(keys)
+    audiences = np.concatenate(([0], np.cumsum(texts[1:] != texts[:-1])))
     days = _local_days(np.array(seconds, dtype=np.int64), zone)
-    first_day = int(days.min())
-    pairs = audiences.astype(np.int64) * (int(days.max()) - first_day + 1) + (days - first_day)
-    _, from_end = np.unique(pairs[::-1], return_index=True)
-    latest = len(rows) - 1 - from_end
+    latest = _latest_of_each_day(audiences, days)
     dates = {day: EPOCH_DATE + dt.timedelta(days=day) for day in np.unique(days).tolist()}
     points: list[DataPoint] = [
         {"date": dates[day], "size": sizes[position]}
@@ -160,7 +158,23 @@ def _daily_points(
     ]
     owners = audiences[latest]
     bounds = [0, *(np.flatnonzero(owners[1:] != owners[:-1]) + 1).tolist(), len(points)]
-    return {str(names[owners[low]]): points[low:high] for low, high in pairwise(bounds)}
+    return {str(texts[latest[low]]): points[low:high] for low, high in pairwise(bounds)}
+
+
+def _latest_of_each_day(audiences: NDArray[np.int64], days: NDArray[np.int64]) -> NDArray[np.int64]:
+    """The positions of the last row of each (audience, day), by audience then day, of rows
+    in (audience, time) order. A local date goes back only where a clock is set back across
+    midnight: until then each (audience, day) is one run of rows, and its last is where the
+    pair changes (linear); otherwise the last of each pair is found by sorting them."""
+    changes = (audiences[1:] != audiences[:-1]) | (days[1:] != days[:-1])
+    if np.all((audiences[1:] != audiences[:-1]) | (days[1:] >= days[:-1])):
+        found: NDArray[np.int64] = np.append(np.flatnonzero(changes), len(days) - 1)
+        return found
+    first_day = int(days.min())
+    pairs = audiences * (int(days.max()) - first_day + 1) + (days - first_day)
+    _, from_end = np.unique(pairs[::-1], return_index=True)
+    latest: NDArray[np.int64] = len(days) - 1 - from_end
+    return latest
 
 
 def _local_days(seconds: NDArray[np.int64], zone: ZoneInfo) -> NDArray[np.int64]:
