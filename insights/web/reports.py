@@ -10,6 +10,7 @@ from fastapi import Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
+from insights import cycle_collector
 from insights.db import transaction
 from insights.web.deps import Access
 from insights.web.report_cache import ReportKey
@@ -36,10 +37,17 @@ async def report_response(
 
 
 def _computed(factory: sessionmaker[Session], compute: Callable[[Session], BaseModel]) -> bytes:
-    # Read after the check read the version: what this sees is at least that new.
-    with transaction(factory) as session:
-        answer = compute(session)
-    return json_body(answer)
+    # The collector paused until the answer is bytes and its objects are freed: resumed
+    # while they all lived, it walked every one of them at once (and, counted as survivors,
+    # they brought the next full collection nearer): 9% of sync-health's CPU at 10,000 syncs,
+    # 2% at 1,000. Freed first, they leave it nothing to walk.
+    with cycle_collector.paused():
+        # Read after the check read the version: what this sees is at least that new.
+        with transaction(factory) as session:
+            answer = compute(session)
+        body = json_body(answer)
+        del answer
+    return body
 
 
 def json_body(answer: BaseModel) -> bytes:
