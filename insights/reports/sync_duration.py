@@ -22,7 +22,7 @@ from insights.reports.params import selected
 from insights.reports.run_series import Ints, segment_sums
 from insights.reports.sql import driver_id
 from insights.reports.sync_health import score_moment
-from insights.schemas.base import ResponseModel, example
+from insights.schemas.base import ResponseModel, built, example
 from insights.types import ID
 
 READ = ("day", "runs", "duration_sum", "duration_max", "durations")  # of day_lists.LISTED
@@ -171,13 +171,14 @@ def _totals(found: DayColumns) -> list[Totals]:
 
 
 def _entry(row: Any, totals: Totals, points: list[DurationPoint]) -> SyncDuration:
-    return SyncDuration.model_construct(
-        sync_id=row.id,
-        sync_name=row.name,
-        runs=totals.runs,
-        avg_duration_seconds=round_half_up_int(totals.seconds, totals.runs),
-        p50_duration_seconds=totals.p50,
-        p95_duration_seconds=totals.p95,
-        max_duration_seconds=totals.longest,
-        data_points=points[totals.begin : totals.end],
-    )
+    fields = {
+        "sync_id": row.id,
+        "sync_name": row.name,
+        "runs": totals.runs,
+        "avg_duration_seconds": round_half_up_int(totals.seconds, totals.runs),
+        "p50_duration_seconds": totals.p50,
+        "p95_duration_seconds": totals.p95,
+        "max_duration_seconds": totals.longest,
+        "data_points": points[totals.begin : totals.end],
+    }
+    return built(SyncDuration, fields)

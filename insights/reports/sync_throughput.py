@@ -26,7 +26,7 @@ from insights.reports.sql import duration_seconds
 from insights.reports.sums import HALF_BITS, halves
 from insights.reports.sync_duration import KEY, chosen_ids
 from insights.reports.sync_health import score_moment
-from insights.schemas.base import ResponseModel, example
+from insights.schemas.base import ResponseModel, built, example
 from insights.types import ID
 
 READ = ("day", "timed_runs", "duration_sum", "timed_rows_high", "timed_rows_low")
@@ -104,12 +104,8 @@ def sync_throughput(
         totals = dict(zip(found.keys, _totals(found), strict=True))
         points, parts = _points(found) if with_points else ([], [])
         at = dict(zip(found.keys, parts, strict=False))
-        # Built without validation, as sync_duration's answer.
         return SyncThroughputResponse.model_construct(
-            syncs=[
-                _entry(row, totals.get(row.key, (0, 0, 0)), points[slice(*at.get(row.key, (0, 0)))])
-                for row in syncs
-            ]
+            syncs=_entries(syncs, [totals.get(row.key, (0, 0, 0)) for row in syncs], points, at)
         )
 
 
@@ -171,31 +167,60 @@ def rate(rows: int, seconds: int) -> Rate | None:
     return None if seconds == 0 else Rate(rows, seconds)
 
 
-def _entry(row: Any, totals: tuple[int, int, int], points: list[ThroughputPoint]) -> SyncThroughput:
+def _entries(
+    syncs: list[Any],
+    totals: list[tuple[int, int, int]],
+    points: list[ThroughputPoint],
+    at: dict[Any, tuple[int, int]],
+) -> list[SyncThroughput]:
+    """Each sync's entry (`totals`: its rows, seconds and timed runs), the rates of every
+    sync rounded at once (_one_place)."""
     # A run of 0 seconds adds nothing to the seconds: the day's duration sum is the timed
     # runs' seconds.
-    rows, seconds, count = totals
-    current = baseline = None
-    if count:
-        latest_rows, latest_seconds = latest_of(row.latest)
-        current = rate(latest_rows, latest_seconds)
-        if count > 1:
-            baseline = rate(rows - latest_rows, seconds - latest_seconds)
-    change, degraded = None, False
-    if current is not None and baseline is not None and baseline.rows:
-        change, degraded = current.against(baseline)
-    return SyncThroughput.model_construct(
-        sync_id=row.id,
-        sync_name=row.name,
-        runs=count,
-        rows_synced=rows,
-        avg_rows_per_second=round_half_up(rows, seconds, 1),
-        current_rows_per_second=None if current is None else current.one_place(),
-        baseline_rows_per_second=None if baseline is None else baseline.one_place(),
-        change_percent=change,
-        degraded=degraded,
-        data_points=points,
-    )
+    timed = [n for n, total in enumerate(totals) if total[2]]
+    latest = {n: latest_of(syncs[n].latest) for n in timed}
+    baselines = {
+        n: rate(totals[n][0] - latest[n][0], totals[n][1] - latest[n][1])
+        for n in timed
+        if totals[n][2] > 1
+    }
+    based = [n for n, found in baselines.items() if found is not None]
+    average = dict(zip(timed, _one_place([totals[n][:2] for n in timed]), strict=True))
+    current = dict(zip(timed, _one_place([latest[n] for n in timed]), strict=True))
+    base = dict(zip(based, _one_place([tuple(baselines[n] or ()) for n in based]), strict=True))
+    entries = []
+    for n, row in enumerate(syncs):
+        baseline = baselines.get(n)
+        change, degraded = None, False
+        if baseline is not None and baseline.rows:
+            change, degraded = Rate(*latest[n]).against(baseline)
+        fields = {
+            "sync_id": row.id,
+            "sync_name": row.name,
+            "runs": totals[n][2],
+            "rows_synced": totals[n][0],
+            "avg_rows_per_second": average.get(n),
+            "current_rows_per_second": current.get(n),
+            "baseline_rows_per_second": base.get(n),
+            "change_percent": change,
+            "degraded": degraded,
+            "data_points": points[slice(*at.get(row.key, (0, 0)))],
+        }
+        entries.append(built(SyncThroughput, fields))  # built without validation
+    return entries
+
+
+def _one_place(pairs: list[tuple[int, ...]]) -> list[float | None]:
+    """rows / seconds of each (rows, seconds) to 1 decimal, half-up (None for 0 seconds):
+    in numpy while int64 holds them (_rates), else one by one."""
+    rows = [pair[0] for pair in pairs]
+    try:
+        joined, seconds = np.array(rows, np.int64), np.array([p[1] for p in pairs], np.int64)
+    except OverflowError:
+        joined = seconds = None
+    if joined is None or seconds is None or not len(seconds) or int(seconds.min()) <= 0:
+        return [round_half_up(r, s, 1) for r, s in pairs]
+    return _rates(joined, rows, seconds)
 
 
 def _totals(found: DayColumns) -> list[tuple[int, int, int]]:
