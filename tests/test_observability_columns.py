@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from insights.reports import day_columns, run_series
 from insights.reports.day_columns import DayColumns
-from insights.reports.sync_duration import SyncDurationResponse, sync_duration
+from insights.reports.sync_duration import SyncDuration, SyncDurationResponse, sync_duration
 from insights.reports.sync_throughput import Rate, SyncThroughputResponse, sync_throughput
+from insights.schemas.base import built
 from insights.web.reports import json_body
 from tests.support import oracle
 from tests.support.databases import Database
@@ -215,3 +216,23 @@ def test_dates_of_days_far_apart_are_each_made_once() -> None:
         "2022-01-09",
     ]
     assert dates[0] is dates[2]
+
+
+def test_an_entry_built_directly_is_model_constructs() -> None:
+    fields: dict[str, object] = {
+        "sync_id": uuid.UUID(int=7),
+        "sync_name": "S",
+        "runs": 2,
+        "avg_duration_seconds": 3,
+        "p50_duration_seconds": None,
+        "p95_duration_seconds": 4,
+        "max_duration_seconds": 5,
+        "data_points": [],
+    }
+    ours = built(SyncDuration, dict(fields))
+    theirs = SyncDuration.model_construct(**fields)  # type: ignore[arg-type]
+    assert ours == theirs
+    assert ours.model_fields_set == theirs.model_fields_set
+    assert ours.model_dump_json() == theirs.model_dump_json()
+    assert ours.__pydantic_extra__ is theirs.__pydantic_extra__
+    assert ours.__pydantic_private__ == theirs.__pydantic_private__

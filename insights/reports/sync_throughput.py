@@ -217,8 +217,8 @@ def _one_place(pairs: list[tuple[int, ...]]) -> list[float | None]:
     try:
         joined, seconds = np.array(rows, np.int64), np.array([p[1] for p in pairs], np.int64)
     except OverflowError:
-        joined = seconds = None
-    if joined is None or seconds is None or not len(seconds) or int(seconds.min()) <= 0:
+        return [round_half_up(r, s, 1) for r, s in pairs]
+    if not len(seconds) or int(seconds.min()) <= 0:
         return [round_half_up(r, s, 1) for r, s in pairs]
     return _rates(joined, rows, seconds)
 
