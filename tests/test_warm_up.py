@@ -19,7 +19,7 @@ import fastapi.dependencies.models
 import fastapi.routing
 import pytest
 import sqlalchemy.event.attr
-from sqlalchemy import event, update
+from sqlalchemy import event, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import CacheStats
 
@@ -218,3 +218,12 @@ def test_the_warm_up_starts_every_bitmap_reader_with_its_connection(db: Database
         assert reads is not None and reads.connections == 2
         assert len(reads._threads._threads) == 2
         assert reads._engine.pool.checkedin() == 2
+        # Each connection has read from member_bitmaps (its catalog entries loaded) already.
+        with db.engine.connect() as connection:
+            readers = connection.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND query LIKE 'SELECT audience_id, evaluation_id, data FROM member_bitmaps%'"
+                )
+            ).scalar_one()
+        assert readers >= 2
