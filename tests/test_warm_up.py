@@ -227,3 +227,25 @@ def test_the_warm_up_starts_every_bitmap_reader_with_its_connection(db: Database
                 )
             ).scalar_one()
         assert readers >= 2
+
+
+@pytest.mark.parametrize("warm_up", [True, False], ids=["warmed", "cold"])
+def test_postgresql_keeps_plans_of_the_key_check_and_the_overlap_after_the_warm_up(
+    db: Database, warm_up: bool
+) -> None:
+    """The connection a first request gets has the key check's and the overlap's statements
+    prepared with a generic plan (PostgreSQL plans each execution anew before that)."""
+    if db.kind != "postgresql":
+        pytest.skip("SQLite plans a statement once, when the connection prepares it")
+    with served_app(db, warm_up=warm_up) as served:
+        state: AppState = served.app.state.insights
+        with state.engine.connect() as connection:  # the pool hands out the latest first
+            planned = connection.execute(
+                text("SELECT statement FROM pg_prepared_statements WHERE generic_plans > 0")
+            ).scalars()
+            statements = " | ".join(planned)
+    tables = ("FROM api_keys", "FROM audiences", "FROM member_bitmaps")
+    if warm_up:
+        assert all(table in statements for table in tables), statements
+    else:
+        assert statements == ""

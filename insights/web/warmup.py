@@ -38,6 +38,7 @@ from insights.reports import (
     sync_sla,
     sync_throughput,
 )
+from insights.web.rehearsal import rehearse
 from insights.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -48,11 +49,13 @@ DEMO_SCALE = 0.1
 
 
 def warm_up(state: AppState, also: Sequence[Callable[[], None]] = ()) -> None:
-    """Compiles the reports' statements, opens the pool's connections, then runs `also`.
+    """Compiles the reports' statements, has PostgreSQL keep plans of the key check's and
+    the overlap's (insights.web.rehearsal), opens the pool's connections, then runs `also`.
     A failure only costs the first requests their warmth: it is logged, never raised."""
     started = time.perf_counter()
     try:
         _run_reports(state)
+        rehearse(state)
         _fill_pool(state)
         for step in also:
             step()
