@@ -1,14 +1,16 @@
 """The first request of a fresh process against warm ones, with the warm-up on and off.
 
     python -m benchmarks.cold_start --db sqlite|postgresql|both [--rounds 5] [--calls 20]
-        [--runs 100000] [--url <kept database>] [--endpoints overlap,summary]
+        [--paced 5] [--runs 100000] [--url <kept database>] [--endpoints overlap,summary]
         [--warm-up both|on|off] [--key-cache]
 
 For each round, endpoint (the overlap of two audiences, the summary) and INSIGHTS_WARM_UP
 (off, on), in that order, it starts a new `insights serve` process on the benchmark
 workspace (benchmarks.bench_workspace, or a kept database with --url), waits until it
 answers /healthz (uvicorn answers only once the lifespan's warm-up is done), then times the
-first request of the endpoint (on a client connection already open) and --calls more, with
+first request of the endpoint (on a client connection already open), --calls more back to
+back, and --paced more each after a pause (PAUSE_SECONDS, then /healthz, as before the first
+request), with
 the report cache, the member bitmap cache and the checked-key cache off (every request
 checks its key and computes its answer from the database, the first like the warm ones:
 what is left is the process's coldness; --key-cache keeps the key cache on). Before each
@@ -18,7 +20,11 @@ Prints, per setting, the first requests' median and p95 over the rounds, the war
 median and p95, the first-to-warm ratio, the same for the CPU time the service process spent
 on each request (Linux: its threads' schedstat; on a loaded machine the wall-clock time is
 mostly waiting for a core, the CPU time is not), and how long the process took to answer
-(and the CPU time it had spent by then: imports, the app, the warm-up)."""
+(and the CPU time it had spent by then: imports, the app, the warm-up). The paced requests
+are the control for the first one: a warm process's request after a pause, which finds the
+CPU's caches cold as the first does (back-to-back requests find them hot, and on a quiet
+machine that alone made a request up to ~1.3x faster); the first request's CPU time
+against theirs is what the process's freshness costs, beside the back-to-back ratio."""
 
 from __future__ import annotations
 
@@ -38,12 +44,14 @@ from insights.db import make_engine, make_sessionmakers, transaction
 from insights.models import ApiKey, Audience, utcnow
 
 WARM_UPS = {"both": (False, True), "on": (True,), "off": (False,)}
+PAUSE_SECONDS = 0.3
 
 
 @dataclass
 class Samples:
     """One setting's first requests (one per process), warm requests, and start times; the
-    requests' wall-clock ms and the service process's CPU ms for each."""
+    requests' wall-clock ms and the service process's CPU ms for each; the CPU ms of warm
+    requests made after a pause."""
 
     first: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
@@ -51,6 +59,7 @@ class Samples:
     first_cpu: list[float] = field(default_factory=list)
     warm_cpu: list[float] = field(default_factory=list)
     start_cpu: list[float] = field(default_factory=list)
+    paced_cpu: list[float] = field(default_factory=list)
 
 
 def p95(samples: list[float]) -> float:
@@ -139,6 +148,10 @@ def one_process(
             wall, cpu = timed_get(c, path, pid)
             into.warm.append(wall)
             into.warm_cpu.append(cpu)
+        for _ in range(args.paced):
+            time.sleep(PAUSE_SECONDS)
+            c.get("/healthz").raise_for_status()
+            into.paced_cpu.append(timed_get(c, path, pid)[1])
 
 
 def run(kind: str, args: argparse.Namespace) -> dict[tuple[str, bool], Samples]:
@@ -164,16 +177,19 @@ def table(kind: str, results: dict[tuple[str, bool], Samples]) -> str:
     lines = [
         f"| {kind} | warm-up | first request ms, median (p95) | warm ms, median (p95) "
         "| first / warm | CPU ms first / warm, medians | CPU first / warm "
+        "| CPU ms paced, median | CPU first / paced "
         "| process answers after ms, median | its CPU ms by then, median |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for (name, warm_up), s in results.items():
         first, warm = statistics.median(s.first), statistics.median(s.warm)
         first_cpu, warm_cpu = statistics.median(s.first_cpu), statistics.median(s.warm_cpu)
+        paced = statistics.median(s.paced_cpu) if s.paced_cpu else float("nan")
         lines.append(
             f"| {name} | {'on' if warm_up else 'off'} | {first:.1f} ({p95(s.first):.1f}) "
             f"| {warm:.1f} ({p95(s.warm):.1f}) | {first / warm:.2f} "
             f"| {first_cpu:.1f} / {warm_cpu:.1f} | {first_cpu / max(warm_cpu, 0.001):.2f} "
+            f"| {paced:.1f} | {first_cpu / paced:.2f} "
             f"| {statistics.median(s.start):,.0f} | {statistics.median(s.start_cpu):,.0f} |"
         )
     return "\n".join(lines) + "\n"
@@ -184,6 +200,7 @@ def main() -> None:
     add_database_options(parser, runs=100_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--calls", type=int, default=20)
+    parser.add_argument("--paced", type=int, default=5, help="warm requests after a pause")
     parser.add_argument("--key-cache", action="store_true", help="keep the checked-key cache on")
     parser.add_argument("--endpoints", default="overlap,summary", help="comma-separated")
     parser.add_argument("--warm-up", choices=tuple(WARM_UPS), default="both")

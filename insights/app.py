@@ -31,7 +31,8 @@ from insights.web.openapi import describe_api, operation_id
 from insights.web.report_cache import ReportCache
 from insights.web.state import AppState
 from insights.web.versions import version_reads
-from insights.web.warmup import build_routes, warm_up
+from insights.web.warm_routes import build_routes
+from insights.web.warmup import warm_up
 
 API_DESCRIPTION = (
     "SignalSmith Insights: sync health, audience trends, activation coverage, audience "
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await state.versions.open()
         if settings.warm_up:
             await run_blocking(warm_up, state, (compile_templates, partial(build_routes, served)))
+            state.session_slots.in_use()  # makes this loop's limiter, as a first request would
         stop = asyncio.Event()
         worker = None
         if settings.alert_worker:

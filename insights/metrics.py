@@ -148,6 +148,11 @@ def count_request(method: str, route: str, status: int, seconds: float) -> None:
     HTTP_REQUEST_DURATION.labels(method, route).observe(seconds)
 
 
+def open_request_series(method: str, route: str) -> None:
+    """The duration series of `route` made before its first request (insights.web.warm_routes)."""
+    HTTP_REQUEST_DURATION.labels(method, route)
+
+
 def count_notification(channel: str, outcome: str) -> None:
     """One delivery attempt of an alert notification: `channel` is the channel type
     (`webhook`, `slack`), `outcome` one of NOTIFICATION_OUTCOMES."""

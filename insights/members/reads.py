@@ -22,6 +22,7 @@ from insights.models import MemberBitmap
 PARALLEL_READS = "parallel_reads"
 # How long the warm-up's opening of the connections waits for them all.
 OPEN_SECONDS = 30
+NOBODY = uuid.UUID(int=0)  # no workspace or audience has it
 
 Blob = tuple[uuid.UUID, uuid.UUID, bytes]  # (audience id, evaluation id, serialised bitmap)
 
@@ -46,19 +47,21 @@ class ParallelReads:
             return _fetch(connection.connection.driver_connection, workspace_id, audience_ids)
 
     def open_connections(self) -> None:
-        """Opens the standing connections and starts their threads now (the warm-up), not
-        on the first reads: each thread holds its connection until all have one, so that
-        every thread is started and every connection opened."""
+        """Opens the standing connections, starts their threads and runs the read once on
+        each now (the warm-up), not on the first reads: each thread holds its connection
+        until all have one, so that every thread is started and every connection used."""
         everyone = threading.Barrier(self.connections)
 
         def open_one() -> None:
             try:
-                connection = self._engine.connect()
+                with self._autocommit.connect() as connection:
+                    # A new server process loads a table's and its index's catalog entries
+                    # on its first query of them: a read that matches nothing does it now.
+                    _fetch(connection.connection.driver_connection, NOBODY, [NOBODY])
+                    everyone.wait(OPEN_SECONDS)
             except BaseException:
                 everyone.abort()  # the others stop waiting for this one
                 raise
-            with connection:
-                everyone.wait(OPEN_SECONDS)
 
         for opened in [self._threads.submit(open_one) for _ in range(self.connections)]:
             opened.result()

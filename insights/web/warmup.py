@@ -17,8 +17,6 @@ import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import fastapi.routing
-from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -26,6 +24,7 @@ from insights import auth, data_version, resources, workspaces
 from insights.db import is_sqlite
 from insights.demo.builder import build_demo
 from insights.kinds import KINDS
+from insights.members import PARALLEL_READS
 from insights.models import Audience, Sync
 from insights.reports import (
     activation_coverage,
@@ -39,6 +38,7 @@ from insights.reports import (
     sync_sla,
     sync_throughput,
 )
+from insights.web.rehearsal import rehearse
 from insights.web.state import AppState
 
 log = logging.getLogger(__name__)
@@ -49,11 +49,13 @@ DEMO_SCALE = 0.1
 
 
 def warm_up(state: AppState, also: Sequence[Callable[[], None]] = ()) -> None:
-    """Compiles the reports' statements, opens the pool's connections, then runs `also`.
+    """Compiles the reports' statements, has PostgreSQL keep plans of the key check's and
+    the overlap's (insights.web.rehearsal), opens the pool's connections, then runs `also`.
     A failure only costs the first requests their warmth: it is logged, never raised."""
     started = time.perf_counter()
     try:
         _run_reports(state)
+        rehearse(state)
         _fill_pool(state)
         for step in also:
             step()
@@ -72,14 +74,24 @@ def _run_reports(state: AppState) -> None:
         # Stored bitmaps go into the member caches: the reports would never read any, and
         # a first overlap would compile the read of stored bitmaps.
         state.caches.clear()
+        reader = _reader(state, session)
         for report in REPORTS:
-            report(session, workspace.id, _ids(session, workspace.id))
+            report(reader, workspace.id, _ids(session, workspace.id))
+        reader.close()
         _read_one_of_each_kind(session, workspace.id)
         _check_a_key(session, workspace.id)
     finally:
         session.rollback()
         session.close()
         state.caches.clear()  # the rolled-back workspace's members: nobody will ask
+
+
+def _reader(state: AppState, session: Session) -> Session:
+    """A session of the read requests' own factory, on the warm-up's connection (it sees
+    the demo): SQLAlchemy sets up a session class's event dispatch on its first instance,
+    ~0.5 ms that a first read request would pay. Without the extra bitmap-read connections,
+    which cannot see the uncommitted demo."""
+    return state.read(bind=session.connection(), info={PARALLEL_READS: None})
 
 
 def _read_one_of_each_kind(session: Session, workspace_id: uuid.UUID) -> None:
@@ -126,31 +138,6 @@ REPORTS: tuple[Report, ...] = (
     lambda s, w, ids: audience_velocity.audience_velocity(s, w, days=30, audience_ids=None),
     lambda s, w, ids: sync_detail.sync_detail(s, w, ids["sync"], days=30),
 )
-
-
-def build_routes(app: FastAPI) -> None:
-    """Has every included router build its routes' request handling now, and every route
-    note where its endpoint is: FastAPI does both on the first request that reaches it (the
-    handling: pydantic adapters for each parameter, ~170 ms for the Insights router's ten
-    routes on a loaded machine; the place: see `_locate_endpoint`), paid by that request.
-    Through methods FastAPI keeps private: where they are missing there is nothing to do."""
-    pending: list[Any] = list(app.router.routes)
-    while pending:
-        route = pending.pop()
-        build = getattr(route, "effective_candidates", None)
-        if callable(build):
-            pending.extend(build())
-        _locate_endpoint(route)
-
-
-def _locate_endpoint(route: Any) -> None:
-    """FastAPI keeps each endpoint's file and line for its error messages, read with
-    `inspect.getsourcelines` on the endpoint's first request: ~2 ms for the first one (the
-    source file read, inspect's regular expressions compiled), ~0.5 ms for each after."""
-    dependant = getattr(route, "dependant", None)
-    locate = getattr(fastapi.routing, "_extract_endpoint_context", None)
-    if dependant is not None and dependant.call is not None and callable(locate):
-        locate(dependant.call)
 
 
 def _fill_pool(state: AppState) -> None:
