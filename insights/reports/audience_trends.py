@@ -21,12 +21,11 @@ from insights.reports.common import (
     latest_size_probe,
     resolve_now,
     round_half_up,
-    utc_offsets,
     window_start,
     workspace_zone,
 )
-from insights.reports.local_days import DAY_SECONDS
 from insights.reports.params import selected
+from insights.reports.run_series import LocalDays
 from insights.reports.sql import epoch_seconds, unprepared
 from insights.schemas.base import ResponseModel, example
 
@@ -150,7 +149,9 @@ def _daily_points(
     # update and a zone conversion per evaluation.
     texts = np.array(keys)
     audiences = np.concatenate(([0], np.cumsum(texts[1:] != texts[:-1])))
-    days = _local_days(np.array(seconds, dtype=np.int64), zone)
+    moments = np.array(seconds, dtype=np.int64)
+    span = [dt.datetime.fromtimestamp(int(edge), dt.UTC) for edge in (moments.min(), moments.max())]
+    days = LocalDays.of(zone, *span)(moments)
     latest = _latest_of_each_day(audiences, days)
     dates = {day: EPOCH_DATE + dt.timedelta(days=day) for day in np.unique(days).tolist()}
     points: list[DataPoint] = [
@@ -167,8 +168,9 @@ def _latest_of_each_day(audiences: NDArray[np.int64], days: NDArray[np.int64]) -
     in (audience, time) order. A local date goes back only where a clock is set back across
     midnight: until then each (audience, day) is one run of rows, and its last is where the
     pair changes (linear); otherwise the last of each pair is found by sorting them."""
-    changes = (audiences[1:] != audiences[:-1]) | (days[1:] != days[:-1])
-    if np.all((audiences[1:] != audiences[:-1]) | (days[1:] >= days[:-1])):
+    next_audience = audiences[1:] != audiences[:-1]
+    changes = next_audience | (days[1:] != days[:-1])
+    if np.all(next_audience | (days[1:] >= days[:-1])):
         found: NDArray[np.int64] = np.append(np.flatnonzero(changes), len(days) - 1)
         return found
     first_day = int(days.min())
@@ -176,22 +178,6 @@ def _latest_of_each_day(audiences: NDArray[np.int64], days: NDArray[np.int64]) -
     _, from_end = np.unique(pairs[::-1], return_index=True)
     latest: NDArray[np.int64] = len(days) - 1 - from_end
     return latest
-
-
-def _local_days(seconds: NDArray[np.int64], zone: ZoneInfo) -> NDArray[np.int64]:
-    """The local calendar day (days since 1970-01-01) in `zone` of each epoch second: the
-    zone's offsets over their span, found once, then one search per second in numpy."""
-    low, high = int(seconds.min()), int(seconds.max())
-    pieces = utc_offsets(
-        zone, dt.datetime.fromtimestamp(low, dt.UTC), dt.datetime.fromtimestamp(high, dt.UTC)
-    )
-    begins = np.array([begin for begin, _ in pieces], dtype=np.int64)
-    offsets = np.array([offset for _, offset in pieces], dtype=np.int64)
-    # The first piece stands for every moment before the second (utc_offsets' first begins
-    # at 0, before which a search would find none).
-    piece = np.maximum(np.searchsorted(begins, seconds, "right") - 1, 0)
-    found: NDArray[np.int64] = (seconds + offsets[piece]) // DAY_SECONDS
-    return found
 
 
 def _trend(row: Any, points: list[DataPoint]) -> dict[str, Any]:

@@ -98,7 +98,9 @@ class LocalDays:
         )
 
     def __call__(self, epochs: Ints) -> Ints:
-        piece = np.searchsorted(self.begins, epochs, side="right") - 1
+        # The first piece stands for every moment before the second (utc_offsets' first
+        # begins at 0, before which a search would find none).
+        piece = np.maximum(np.searchsorted(self.begins, epochs, side="right") - 1, 0)
         return (epochs + self.offsets[piece]) // 86400
 
 
