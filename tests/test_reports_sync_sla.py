@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import event, inspect
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from insights.db import make_engine, migrate
@@ -23,6 +23,7 @@ from tests.support import oracle
 from tests.support.databases import Database
 from tests.support.factories import make_sync, make_sync_run, make_workspace
 from tests.support.oracle import Run, utc
+from tests.support.plans import sqlite_plan
 
 # Four days after New York's spring change (2024-03-10): 7- and 30-day windows cross it.
 NOW = utc(2024, 3, 14, 15, 30, 0)
@@ -145,22 +146,14 @@ def test_the_completions_are_one_index_range_per_sync(db: Database) -> None:
                     started_at=NOW - timedelta(hours=hours),
                     duration=60,
                 )
-    statements: list[tuple[str, Any]] = []
 
-    def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "unixepoch(sync_runs.completed_at)" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", caught)
-    try:
+    def report() -> None:
         with db.read() as session:
             sync_sla(session, workspace.id, days=1, now=NOW)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", caught)
-    ((statement, parameters),) = statements
-    with db.engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    details = " | ".join(row[-1] for row in plan)
+
+    chosen = "unixepoch(sync_runs.completed_at)"
+    _, plan = sqlite_plan(db, lambda statement: chosen in statement, report)
+    details = " | ".join(plan)
     assert (
         "USING COVERING INDEX ix_sync_runs_workspace_id_sync_id_status_completed_at"
         " (workspace_id=? AND sync_id=? AND status=? AND completed_at>? AND completed_at<?)"

@@ -6,14 +6,13 @@ reads each sync's whole 16-day blocks and the days before them, as ranges of the
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
-from insights.reports.sync_health import sync_health
+from insights.reports.sync_health import SyncHealthResponse, sync_health
 from tests.support.databases import Database
 from tests.support.factories import make_sync, make_sync_run, make_workspace
+from tests.support.plans import sqlite_plan
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -38,23 +37,14 @@ def _plan(db: Database, days: int) -> list[str]:
                     status=status,
                     completed_at=started + timedelta(minutes=4),
                 )
-    statements: list[tuple[str, Any]] = []
 
-    def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if "sync_states" in statement:
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", caught)
-    try:
+    def report() -> SyncHealthResponse:
         with db.read() as session:
-            report = sync_health(session, workspace.id, days=days, now=NOW)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", caught)
-    assert report.total_syncs == 3 and all(e.failed_runs > 0 for e in report.syncs)
-    ((statement, parameters),) = statements
-    with db.engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    return [row[-1] for row in plan]
+            return sync_health(session, workspace.id, days=days, now=NOW)
+
+    found, details = sqlite_plan(db, lambda statement: "sync_states" in statement, report)
+    assert found.total_syncs == 3 and all(e.failed_runs > 0 for e in found.syncs)
+    return details
 
 
 def test_the_failed_runs_are_one_range_of_their_partial_index(db: Database) -> None:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import text
 
-from insights.reports.audience_trends import audience_trends
+from insights.reports.audience_trends import AudienceTrendsResponse, audience_trends
 from tests.support.databases import Database
 from tests.support.factories import make_audience, make_evaluation, make_workspace
+from tests.support.plans import sqlite_plan
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -27,23 +28,14 @@ def test_the_evaluations_come_from_the_history_index_alone_in_order(db: Database
             for hours in range(0, 24 * 9, 7):
                 when = NOW - timedelta(hours=hours)
                 make_evaluation(session, workspace.id, audience.id, evaluated_at=when, size=hours)
-    statements: list[tuple[str, Any]] = []
 
-    def caught(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
-        if statement.startswith("SELECT CAST(audience_evaluations.audience_id"):
-            statements.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", caught)
-    try:
+    def report() -> AudienceTrendsResponse:
         with db.read() as session:
-            report = audience_trends(session, workspace.id, days=7, audience_ids=None, now=NOW)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", caught)
-    assert [len(trend.data_points) for trend in report.audiences] == [8, 8, 8]
-    ((statement, parameters),) = statements
-    with db.engine.connect() as connection:
-        plan = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters).all()
-    details = [row[-1] for row in plan]
+            return audience_trends(session, workspace.id, days=7, audience_ids=None, now=NOW)
+
+    chosen = "SELECT CAST(audience_evaluations.audience_id"
+    found, details = sqlite_plan(db, lambda statement: statement.startswith(chosen), report)
+    assert [len(trend.data_points) for trend in found.audiences] == [8, 8, 8]
     assert details == [
         "SEARCH audience_evaluations USING COVERING INDEX ix_audience_evaluations_history"
         " (workspace_id=?)"
